@@ -1,0 +1,7 @@
+//! infometer-cli: the library behind the `infometer` binary (file formats and subcommands), exposed so tests and fuzzers can drive it.
+
+#![warn(missing_docs)]
+
+pub mod npy;
+pub mod logits_cmd;
+pub mod table_cmd;

@@ -1,0 +1,53 @@
+//! The `infometer` command: information measures from files (logits tensors, tables, samples).
+
+use clap::{Parser, Subcommand};
+use infometer_cli::{logits_cmd, table_cmd};
+
+/// Information measures for language models and data.
+#[derive(Parser)]
+#[command(name = "infometer", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Per-token entropy, NLL, perplexity, calibration, KL and JS of logits tensors.
+    Logits(logits_cmd::LogitsArgs),
+    /// Entropies and mutual information of a joint table of counts.
+    Table(table_cmd::TableArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let (res, as_json) = match &cli.command {
+        Command::Logits(a) => (logits_cmd::run(a), a.json),
+        Command::Table(a) => (table_cmd::run(a), a.json),
+    };
+    match res {
+        Ok(v) => {
+            if as_json {
+                println!("{v}");
+            } else {
+                print_human(&v);
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            std::process::exit(1);
+        }
+    }
+}
+
+fn print_human(v: &serde_json::Value) {
+    if let Some(o) = v.as_object() {
+        let w = o.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, x) in o {
+            match x.as_f64() {
+                Some(f) if x.is_f64() => println!("{k:<w$}  {f:.6}"),
+                _ => println!("{k:<w$}  {x}"),
+            }
+        }
+    }
+}

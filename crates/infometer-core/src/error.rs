@@ -1,0 +1,90 @@
+//! The typed error of `infometer-core`: one variant per reason an input is refused.
+
+/// Everything that can be wrong with an input to `infometer-core`.
+///
+/// Messages are lower-case and name the offending value.
+///
+/// # Examples
+/// ```
+/// use infometer_core::{CoreError, Distribution};
+/// let err = Distribution::from_probs(&[0.5, 0.6]).unwrap_err();
+/// assert!(matches!(err, CoreError::NotNormalized { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// An input that must hold at least one element was empty.
+    #[error("empty input: {what}")]
+    Empty {
+        /// Which input was empty.
+        what: &'static str,
+    },
+    /// The flat length is not a multiple of the vocabulary size, or two inputs disagree in shape.
+    #[error("shape mismatch: {what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        /// What was being compared.
+        what: &'static str,
+        /// The length or size that was expected.
+        expected: usize,
+        /// The length or size that was given.
+        got: usize,
+    },
+    /// A value is NaN or infinite where a finite number is required.
+    #[error("non-finite value {value} in {what} at index {index}")]
+    NonFinite {
+        /// Which input held it.
+        what: &'static str,
+        /// Flat index of the value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+    },
+    /// A probability is negative or above one.
+    #[error("probability {value} at index {index} is outside [0, 1]")]
+    InvalidProbability {
+        /// Flat index of the value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+    },
+    /// Probabilities (or exp of log-probabilities) do not sum to one within the tolerance.
+    #[error("probabilities sum to {sum}, not 1 (tolerance {tolerance})")]
+    NotNormalized {
+        /// The sum that was found.
+        sum: f64,
+        /// The tolerance that applies.
+        tolerance: f64,
+    },
+    /// A row of logits carries no probability mass (every entry is -inf).
+    #[error("row {row} has no probability mass (every logit is -inf)")]
+    NoMass {
+        /// Index of the row.
+        row: usize,
+    },
+    /// A label is neither a valid class index nor the ignore index.
+    #[error("label {label} at row {row} is out of range for vocabulary {vocab}")]
+    LabelOutOfRange {
+        /// Index of the row.
+        row: usize,
+        /// The label given.
+        label: i64,
+        /// The vocabulary size.
+        vocab: usize,
+    },
+    /// Every token was masked or ignored, so a mean over valid tokens is undefined.
+    #[error("no valid token: every position is masked or ignored")]
+    NoValidTokens,
+    /// A parameter is outside its domain.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter name.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+}
+
+/// Result alias for `infometer-core`.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,247 @@
+//! The fused row kernel: log-sum-exp, entropy, top-1, Σp² and, for a pair of rows, both KLs and JS in two or three sweeps over cache-resident data.
+
+use crate::element::Lane;
+
+/// Width of the accumulator arrays; the compiler maps them onto SIMD registers.
+const W: usize = 8;
+
+/// Why a row was refused.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RowError {
+    /// NaN or +inf at this index of the row.
+    NonFinite(usize, f64),
+    /// Every logit is -inf.
+    NoMass,
+}
+
+/// What one sweep over a row of logits gives, in nats, after scaling by `inv_t`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowStats {
+    /// Largest scaled logit.
+    pub(crate) max: f64,
+    /// ln Σ exp(x_i·inv_t − max): so log-sum-exp = max + ln_sum.
+    pub(crate) ln_sum: f64,
+    /// Shannon entropy of softmax(x·inv_t).
+    pub(crate) entropy: f64,
+    /// Index of the first largest logit.
+    pub(crate) top1: usize,
+    /// Σ p_i².
+    pub(crate) sum_p2: f64,
+}
+
+impl RowStats {
+    pub(crate) fn lse(&self) -> f64 {
+        self.max + self.ln_sum
+    }
+    /// log p_j for a logit x_j (unscaled).
+    pub(crate) fn log_prob(&self, x: f64, inv_t: f64) -> f64 {
+        x * inv_t - self.lse()
+    }
+}
+
+/// Largest value, its first index, and the first NaN/+inf if any.
+#[inline]
+fn max_pass<L: Lane>(x: &[L]) -> Result<(L, usize), RowError> {
+    let mut lanes = [L::NEG_INFINITY; W];
+    let mut ok = [true; W];
+    let chunks = x.chunks_exact(W);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..W {
+            lanes[j] = lanes[j].maximum(c[j]);
+            ok[j] &= c[j].below_inf();
+        }
+    }
+    let mut m = L::NEG_INFINITY;
+    let mut all_ok = ok.iter().all(|&b| b);
+    for &v in tail {
+        m = m.maximum(v);
+        all_ok &= v.below_inf();
+    }
+    for l in lanes {
+        m = m.maximum(l);
+    }
+    if !all_ok {
+        let i = x.iter().position(|v| !v.below_inf()).unwrap_or(0);
+        return Err(RowError::NonFinite(i, x[i].widen()));
+    }
+    if !(m > L::NEG_INFINITY) {
+        return Err(RowError::NoMass);
+    }
+    let top1 = x.iter().position(|&v| v == m).unwrap_or(0);
+    Ok((m, top1))
+}
+
+/// One row: max pass, then Σe, Σe·d, Σe² with e = exp(d), d = (x − max)·inv_t.
+pub(crate) fn single<L: Lane>(x: &[L], inv_t: f64) -> Result<RowStats, RowError> {
+    let (m, top1) = max_pass(x)?;
+    let it = L::from_f64(inv_t);
+    let mut s = [0.0f64; W];
+    let mut t = [0.0f64; W];
+    let mut q = [0.0f64; W];
+    let chunks = x.chunks_exact(W);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..W {
+            let d = (c[j] - m) * it;
+            let e = d.exp_nonpos();
+            let ew = e.widen();
+            s[j] += ew;
+            t[j] += if e > L::ZERO { ew * d.widen() } else { 0.0 };
+            q[j] += ew * ew;
+        }
+    }
+    let (mut ss, mut tt, mut qq) = (0.0, 0.0, 0.0);
+    for &v in tail {
+        let d = (v - m) * it;
+        let e = d.exp_nonpos();
+        let ew = e.widen();
+        ss += ew;
+        tt += if e > L::ZERO { ew * d.widen() } else { 0.0 };
+        qq += ew * ew;
+    }
+    ss += s.iter().sum::<f64>();
+    tt += t.iter().sum::<f64>();
+    qq += q.iter().sum::<f64>();
+    let ln_sum = ss.ln();
+    Ok(RowStats {
+        max: m.widen() * inv_t,
+        ln_sum,
+        entropy: (ln_sum - tt / ss).max(0.0),
+        top1,
+        sum_p2: qq / (ss * ss),
+    })
+}
+
+/// A pair of rows P (x) and Q (y) of the same length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PairStats {
+    pub(crate) p: RowStats,
+    #[allow(dead_code)]
+    pub(crate) q: RowStats,
+    pub(crate) kl_pq: f64,
+    pub(crate) kl_qp: f64,
+    /// NaN when not requested.
+    pub(crate) js: f64,
+}
+
+/// Both rows in one sweep; with `want_js` a third sweep over the stored shifted logits.
+pub(crate) fn pair<L: Lane>(
+    x: &[L],
+    y: &[L],
+    inv_t: f64,
+    want_js: bool,
+    dx_buf: &mut Vec<L>,
+    dy_buf: &mut Vec<L>,
+) -> Result<PairStats, (bool, RowError)> {
+    debug_assert_eq!(x.len(), y.len());
+    let (mx, top_x) = max_pass(x).map_err(|e| (false, e))?;
+    let (my, top_y) = max_pass(y).map_err(|e| (true, e))?;
+    let it = L::from_f64(inv_t);
+    let n = x.len();
+    if want_js {
+        dx_buf.clear();
+        dx_buf.resize(n, L::ZERO);
+        dy_buf.clear();
+        dy_buf.resize(n, L::ZERO);
+    }
+    // accumulators: sx, sy, tx = Σex·dx, ty, qx, qy, cx = Σex(dx−dy), cy = Σey(dy−dx)
+    let mut acc = [[0.0f64; W]; 8];
+    let one = |j: usize, xv: L, yv: L, acc: &mut [[f64; W]; 8]| -> (L, L) {
+        let dx = (xv - mx) * it;
+        let dy = (yv - my) * it;
+        let ex = dx.exp_nonpos();
+        let ey = dy.exp_nonpos();
+        let (exw, eyw, dxw, dyw) = (ex.widen(), ey.widen(), dx.widen(), dy.widen());
+        acc[0][j] += exw;
+        acc[1][j] += eyw;
+        acc[2][j] += if ex > L::ZERO { exw * dxw } else { 0.0 };
+        acc[3][j] += if ey > L::ZERO { eyw * dyw } else { 0.0 };
+        acc[4][j] += exw * exw;
+        acc[5][j] += eyw * eyw;
+        acc[6][j] += if ex > L::ZERO { exw * (dxw - dyw) } else { 0.0 };
+        acc[7][j] += if ey > L::ZERO { eyw * (dyw - dxw) } else { 0.0 };
+        (dx, dy)
+    };
+    let full = n / W * W;
+    if want_js {
+        for base in (0..full).step_by(W) {
+            for j in 0..W {
+                let (dx, dy) = one(j, x[base + j], y[base + j], &mut acc);
+                dx_buf[base + j] = dx;
+                dy_buf[base + j] = dy;
+            }
+        }
+        for i in full..n {
+            let (dx, dy) = one(0, x[i], y[i], &mut acc);
+            dx_buf[i] = dx;
+            dy_buf[i] = dy;
+        }
+    } else {
+        for (cx, cy) in x[..full].chunks_exact(W).zip(y[..full].chunks_exact(W)) {
+            for j in 0..W {
+                one(j, cx[j], cy[j], &mut acc);
+            }
+        }
+        for i in full..n {
+            one(0, x[i], y[i], &mut acc);
+        }
+    }
+    let tot: Vec<f64> = acc.iter().map(|a| a.iter().sum::<f64>()).collect();
+    let (sx, sy, tx, ty, qx, qy, cx, cy) =
+        (tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7]);
+    let (lsx, lsy) = (sx.ln(), sy.ln());
+    let p = RowStats {
+        max: mx.widen() * inv_t,
+        ln_sum: lsx,
+        entropy: (lsx - tx / sx).max(0.0),
+        top1: top_x,
+        sum_p2: qx / (sx * sx),
+    };
+    let q = RowStats {
+        max: my.widen() * inv_t,
+        ln_sum: lsy,
+        entropy: (lsy - ty / sy).max(0.0),
+        top1: top_y,
+        sum_p2: qy / (sy * sy),
+    };
+    // KL(P‖Q) = Σ p (dx − dy) − ln sx + ln sy; +inf when some dy = −inf where p > 0.
+    let kl_pq = (cx / sx - lsx + lsy).max(0.0);
+    let kl_qp = (cy / sy - lsy + lsx).max(0.0);
+    let js = if want_js { js_sweep(dx_buf, dy_buf, sx, sy) } else { f64::NAN };
+    Ok(PairStats { p, q, kl_pq, kl_qp, js })
+}
+
+/// JS(P,Q) = ½ Σ p (ln p − ln m) + ½ Σ q (ln q − ln m), m = (p+q)/2, from the stored
+/// scaled, shifted logits d: ln p = d_x − ln s_x exactly, so only ln m costs a logarithm.
+/// Terms with m ≤ 1e-37 are dropped: each is at most m·ln 2.
+fn js_sweep<L: Lane>(dx: &[L], dy: &[L], sx: f64, sy: f64) -> f64 {
+    let (lsx, lsy) = (sx.ln(), sy.ln());
+    let (isx, isy) = (L::from_f64(1.0 / sx), L::from_f64(1.0 / sy));
+    let tiny = L::from_f64(1e-37);
+    let half = L::from_f64(0.5);
+    let mut a = [0.0f64; W];
+    let step = |j: usize, d1: L, d2: L, a: &mut [f64; W]| {
+        let e1 = d1.exp_nonpos();
+        let e2 = d2.exp_nonpos();
+        let p = e1 * isx;
+        let q = e2 * isy;
+        let m = (p + q) * half;
+        let keep = m > tiny;
+        let lm = if keep { m } else { half }.ln_unit().widen();
+        let tp = if p > L::ZERO && keep { p.widen() * (d1.widen() - lsx - lm) } else { 0.0 };
+        let tq = if q > L::ZERO && keep { q.widen() * (d2.widen() - lsy - lm) } else { 0.0 };
+        a[j] += tp + tq;
+    };
+    let n = dx.len();
+    let full = n / W * W;
+    for (c1, c2) in dx[..full].chunks_exact(W).zip(dy[..full].chunks_exact(W)) {
+        for j in 0..W {
+            step(j, c1[j], c2[j], &mut a);
+        }
+    }
+    for i in full..n {
+        step(0, dx[i], dy[i], &mut a);
+    }
+    (0.5 * a.iter().sum::<f64>()).clamp(0.0, std::f64::consts::LN_2)
+}
