@@ -56,7 +56,7 @@ impl SurprisalThreshold {
 /// let nll = [0.1, 9.0, f64::NAN, 7.0];
 /// let t = SurprisalThreshold::Information { value: 10.0, base: Base::TWO }; // 6.93 nats
 /// assert_eq!(surprisal_flags(&nll, t).unwrap(), vec![1, 3]);
-/// assert_eq!(surprisal_flags(&nll, SurprisalThreshold::Probability(1e-3)).unwrap(), vec![1]);
+/// assert_eq!(surprisal_flags(&nll, SurprisalThreshold::Probability(2e-4)).unwrap(), vec![1]); // 8.5 nats
 /// ```
 ///
 /// # References

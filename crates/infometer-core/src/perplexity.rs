@@ -253,10 +253,12 @@ impl Window {
 /// Windows for strided sliding-window evaluation of a fixed-context model.
 ///
 /// The standard procedure (Hugging Face, "Perplexity of fixed-length models"): windows of
-/// `context` tokens start every `stride` tokens; each token is scored exactly once, by the
-/// first window that contains it as a new token, so with stride < context every scored
-/// token after the first window sees at least `context − stride` tokens of history. The
-/// first token of the stream has no history and is never scored.
+/// `context` tokens start every `stride` tokens; each token is scored at most once, by the
+/// first window that contains it as a new token, so with stride < context every token but
+/// the first is scored exactly once, and after the first window with at least
+/// `context − stride` tokens of history. A token is never scored at its window's first
+/// position (it has no history there): so the stream's first token is never scored, and
+/// with stride = context (disjoint windows) neither is the first token of each window.
 ///
 /// # Errors
 /// [`CoreError::InvalidParameter`] when `context` < 2, `stride` is 0 or `stride` > `context`;
@@ -286,10 +288,11 @@ pub fn sliding_windows(n_tokens: usize, context: usize, stride: usize) -> Result
     let mut begin = 0;
     while prev_end < n_tokens {
         let end = (begin + context).min(n_tokens);
-        if end > prev_end {
-            out.push(Window { begin, end, score_from: prev_end });
-            prev_end = end;
+        let score_from = prev_end.max(begin + 1);
+        if end > score_from {
+            out.push(Window { begin, end, score_from });
         }
+        prev_end = prev_end.max(end);
         begin += stride;
     }
     Ok(out)

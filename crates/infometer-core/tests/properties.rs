@@ -1,0 +1,147 @@
+//! Property tests (proptest): bounds, identities, invariances, and the fused kernel against its brute-force twin.
+
+mod common;
+use common::*;
+use infometer_core::*;
+use proptest::prelude::*;
+
+fn logits_rows(max_rows: usize, max_v: usize) -> impl Strategy<Value = (usize, Vec<f64>, Vec<f64>)> {
+    (1..=max_v, 1..=max_rows).prop_flat_map(|(v, r)| {
+        (Just(v), prop::collection::vec(-30.0..30.0f64, v * r), prop::collection::vec(-30.0..30.0f64, v * r))
+    })
+}
+
+fn check_fused_against_naive(v: usize, x: &[f64], y: &[f64], t: f64, tol: f64, m: &TokenMeasures, labels: &[i64]) {
+    for i in 0..x.len() / v {
+        let (lse, h, lp) = naive_row(&x[i * v..(i + 1) * v], t);
+        let (_, hq, lq) = naive_row(&y[i * v..(i + 1) * v], t);
+        let _ = hq;
+        close(m.log_partition[i], lse, tol * lse.abs().max(1.0), "lse");
+        close(m.entropy[i], h, tol, "entropy");
+        close(m.nll.as_ref().unwrap()[i], -lp[labels[i] as usize], tol, "nll");
+        close(m.kl_pq.as_ref().unwrap()[i], naive_kl(&lp, &lq), tol, "kl_pq");
+        close(m.kl_qp.as_ref().unwrap()[i], naive_kl(&lq, &lp), tol, "kl_qp");
+        close(m.js.as_ref().unwrap()[i], naive_js(&lp, &lq), tol, "js");
+        let top = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        close(m.top1_prob[i], top.exp(), tol, "top1");
+        let p2: f64 = lp.iter().map(|l| (2.0 * l).exp()).sum();
+        close(m.brier.as_ref().unwrap()[i], p2 - 2.0 * lp[labels[i] as usize].exp() + 1.0, tol, "brier");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn fused_f64_equals_brute_force((v, x, y) in logits_rows(5, 70), t in 0.3..3.0f64) {
+        let n = x.len() / v;
+        let labels: Vec<i64> = (0..n).map(|i| (i * 7 % v) as i64).collect();
+        let m = Analyze::new(Rows::new(&x, v).unwrap()).labels(&labels).reference(Rows::new(&y, v).unwrap()).temperature(t).run().unwrap();
+        check_fused_against_naive(v, &x, &y, t, TOL_F64, &m, &labels);
+    }
+
+    #[test]
+    fn fused_f32_within_1e5_of_f64((v, x, y) in logits_rows(4, 300)) {
+        let n = x.len() / v;
+        let x32: Vec<f32> = x.iter().map(|a| *a as f32).collect();
+        let y32: Vec<f32> = y.iter().map(|a| *a as f32).collect();
+        let xw: Vec<f64> = x32.iter().map(|a| *a as f64).collect();
+        let yw: Vec<f64> = y32.iter().map(|a| *a as f64).collect();
+        let labels: Vec<i64> = (0..n).map(|i| (i * 3 % v) as i64).collect();
+        let m = Analyze::new(Rows::new(&x32, v).unwrap()).labels(&labels).reference(Rows::new(&y32, v).unwrap()).run().unwrap();
+        check_fused_against_naive(v, &xw, &yw, 1.0, TOL_F32, &m, &labels);
+    }
+
+    #[test]
+    fn bounds_and_identities((v, x, y) in logits_rows(3, 50)) {
+        let p = Distribution::from_logits(&x[..v]).unwrap();
+        let q = Distribution::from_logits(&y[..v]).unwrap();
+        let h = entropy(&p);
+        prop_assert!(h >= 0.0 && h <= (v as f64).ln() + 1e-12);
+        let kl = kl_divergence(&p, &q).unwrap();
+        prop_assert!(kl >= 0.0);
+        prop_assert!(kl_divergence(&p, &p).unwrap().abs() < 1e-12);
+        close(cross_entropy_dist(&p, &q).unwrap(), h + kl, 1e-9 * (1.0 + h + kl), "CE = H + KL");
+        let js = js_divergence(&p, &q).unwrap();
+        prop_assert!((0.0..=2f64.ln()).contains(&js));
+        close(js, js_divergence(&q, &p).unwrap(), 1e-12, "JS symmetric");
+        let tv = total_variation(&p, &q).unwrap();
+        let he = hellinger(&p, &q).unwrap();
+        prop_assert!((0.0..=1.0).contains(&tv) && (0.0..=1.0).contains(&he));
+        // Pinsker: TV ≤ sqrt(KL/2)
+        prop_assert!(tv <= (kl / 2.0).sqrt() + 1e-9);
+        // Rényi entropy is non-increasing in α
+        let h05 = renyi_entropy(&p, 0.5).unwrap();
+        let h2 = renyi_entropy(&p, 2.0).unwrap();
+        prop_assert!(h05 + 1e-9 >= h && h + 1e-9 >= h2);
+    }
+
+    #[test]
+    fn logit_shift_invariance((v, x, _y) in logits_rows(3, 40), c in -1e3..1e3f64) {
+        let shifted: Vec<f64> = x.iter().map(|a| a + c).collect();
+        let a = Analyze::new(Rows::new(&x, v).unwrap()).run().unwrap();
+        let b = Analyze::new(Rows::new(&shifted, v).unwrap()).run().unwrap();
+        for (e1, e2) in a.entropy.iter().zip(&b.entropy) {
+            close(*e1, *e2, 1e-9, "entropy shift");
+        }
+        for (t1, t2) in a.top1_index.iter().zip(&b.top1_index) {
+            prop_assert_eq!(t1, t2);
+        }
+    }
+
+    #[test]
+    fn perplexity_is_base_invariant_and_streaming_equals_one_shot(nll in prop::collection::vec(0.0..20.0f64, 1..200), split in 0usize..200) {
+        let split = split.min(nll.len());
+        let one = perplexity(&nll).unwrap();
+        let mut acc = PerplexityAccumulator::new();
+        acc.extend(&nll[..split]).unwrap();
+        let mut other = PerplexityAccumulator::new();
+        other.extend(&nll[split..]).unwrap();
+        acc.merge(&other);
+        close(acc.perplexity().unwrap(), one, 1e-12 * one, "stream = one-shot");
+        for base in [Base::E, Base::TWO, Base::TEN, Base::new(3.7).unwrap()] {
+            let via = base.value().powf(acc.mean_nll_in(base).unwrap());
+            close(via, one, 1e-9 * one, "base invariant");
+        }
+    }
+
+    #[test]
+    fn half_precision_rows_match_their_widened_values((v, x, _y) in logits_rows(3, 64)) {
+        let h: Vec<half::f16> = x.iter().map(|a| half::f16::from_f64(*a)).collect();
+        let b: Vec<half::bf16> = x.iter().map(|a| half::bf16::from_f64(*a)).collect();
+        let hw: Vec<f64> = h.iter().map(|a| f64::from(*a)).collect();
+        let bw: Vec<f64> = b.iter().map(|a| f64::from(*a)).collect();
+        let mh = Analyze::new(Rows::new(&h, v).unwrap()).run().unwrap();
+        let mb = Analyze::new(Rows::new(&b, v).unwrap()).run().unwrap();
+        let mhw = Analyze::new(Rows::new(&hw, v).unwrap()).run().unwrap();
+        let mbw = Analyze::new(Rows::new(&bw, v).unwrap()).run().unwrap();
+        for i in 0..x.len() / v {
+            close(mh.entropy[i], mhw.entropy[i], TOL_F32, "f16");
+            close(mb.entropy[i], mbw.entropy[i], TOL_F32, "bf16");
+        }
+    }
+
+    #[test]
+    fn table_mi_is_symmetric_and_bounded(cells in prop::collection::vec(0.0..10.0f64, 12)) {
+        prop_assume!(cells.iter().sum::<f64>() > 0.0);
+        let t = JointTable::from_counts(3, 4, &cells).unwrap().measures(TableEstimator::PlugIn).unwrap();
+        let mut tr = vec![0.0; 12];
+        for i in 0..3 { for j in 0..4 { tr[j * 3 + i] = cells[i * 4 + j]; } }
+        let u = JointTable::from_counts(4, 3, &tr).unwrap().measures(TableEstimator::PlugIn).unwrap();
+        close(t.mutual_information, u.mutual_information, 1e-12, "MI symmetric");
+        prop_assert!(t.mutual_information <= t.entropy_x.min(t.entropy_y) + 1e-12);
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let v = 997;
+    let x: Vec<f32> = (0..v * 64).map(|i| ((i * 2654435761usize) % 1000) as f32 / 37.0).collect();
+    let y: Vec<f32> = x.iter().rev().copied().collect();
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+            Analyze::new(Rows::new(&x, v).unwrap()).reference(Rows::new(&y, v).unwrap()).run().unwrap()
+        })
+    };
+    assert_eq!(run(1), run(2));
+}
