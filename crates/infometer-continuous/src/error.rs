@@ -1,0 +1,81 @@
+//! The typed error of `infometer-continuous`.
+
+/// Everything that can be wrong with samples or settings given to an estimator.
+///
+/// # Examples
+/// ```
+/// use infometer_continuous::{ContinuousError, Samples};
+/// assert!(matches!(Samples::new(2, 1, vec![0.0, f64::NAN]), Err(ContinuousError::NonFinite { .. })));
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContinuousError {
+    /// No samples, or no columns.
+    #[error("empty input: {what}")]
+    Empty {
+        /// What was empty.
+        what: &'static str,
+    },
+    /// Variables disagree in their number of samples, or a buffer in its size.
+    #[error("shape mismatch: {what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        /// What was compared.
+        what: &'static str,
+        /// Expected size.
+        expected: usize,
+        /// Given size.
+        got: usize,
+    },
+    /// NaN or infinity in the samples.
+    #[error("non-finite value {value} at row {row}, column {col}")]
+    NonFinite {
+        /// Row of the value.
+        row: usize,
+        /// Column of the value.
+        col: usize,
+        /// The value.
+        value: f64,
+    },
+    /// k must satisfy 1 ≤ k < number of usable neighbours.
+    #[error("k = {k} needs more samples: only {available} neighbours are available")]
+    TooFewSamples {
+        /// The k asked for.
+        k: usize,
+        /// Neighbours available per point (after exclusions).
+        available: usize,
+    },
+    /// A column has zero variance, so it cannot be standardised (or a covariance is singular).
+    #[error("column {col} is constant (zero variance); it carries no information and cannot be standardised")]
+    ConstantColumn {
+        /// The column.
+        col: usize,
+    },
+    /// A covariance matrix is not positive definite.
+    #[error("covariance of {what} is singular (not positive definite)")]
+    SingularCovariance {
+        /// Which block.
+        what: &'static str,
+    },
+    /// A parameter outside its domain.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// Name.
+        name: &'static str,
+        /// Value.
+        value: f64,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Duplicated samples make every nearest-neighbour distance zero.
+    #[error("{what}: zero nearest-neighbour distances from duplicated samples; add noise or remove duplicates")]
+    ZeroDistance {
+        /// Which estimator.
+        what: &'static str,
+    },
+    /// An error from infometer-core.
+    #[error(transparent)]
+    Core(#[from] infometer_core::CoreError),
+}
+
+/// Result alias for `infometer-continuous`.
+pub type Result<T, E = ContinuousError> = std::result::Result<T, E>;

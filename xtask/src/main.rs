@@ -1,0 +1,72 @@
+//! `cargo xtask`: project automation (ci, bench, slow tests, peer comparison); run with no argument for the list.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const TASKS: &[(&str, &str)] = &[
+    ("ci", "fmt --check, clippy -D warnings, tests, docs with -D warnings (what CI should pass)"),
+    ("test", "the default test suite (the README's test command)"),
+    ("slow", "the long runs kept out of the default suite (#[ignore]: large-N accuracy sweeps)"),
+    ("bench", "criterion benches in benches/ (pass extra args after --)"),
+    ("compare", "side-by-side timing inputs for ../shared/peers (prints JSON; see docs/benchmarks.md)"),
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+}
+
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    eprintln!("$ cargo {}", args.join(" "));
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(args).current_dir(root());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let status = c.status().context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => {
+            cargo(&["fmt", "--all", "--", "--check"], &[])?;
+            cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+            cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")])?;
+            cargo(&["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])
+        }
+        Some("test") => cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")]),
+        Some("slow") => cargo(&["test", "--workspace", "--release", "--", "--ignored"], &[]),
+        Some("bench") => {
+            let mut a = vec!["bench", "-p", "infometer-benches"];
+            a.extend(rest);
+            cargo(&a, &[])
+        }
+        Some("compare") => {
+            let mut a = vec!["run", "--release", "-p", "infometer-benches", "--bin", "peer-compare", "--"];
+            a.extend(rest);
+            cargo(&a, &[])
+        }
+        Some(other) => {
+            print_help();
+            bail!("unknown task {other}")
+        }
+        None => {
+            print_help();
+            Ok(())
+        }
+    }
+}
+
+fn print_help() {
+    println!("cargo xtask <task>\n");
+    for (name, what) in TASKS {
+        println!("  {name:<10} {what}");
+    }
+}
