@@ -5,3 +5,5 @@
 pub mod npy;
 pub mod logits_cmd;
 pub mod table_cmd;
+pub mod table_input;
+pub mod mi_cmd;

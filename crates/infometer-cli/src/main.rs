@@ -1,7 +1,7 @@
 //! The `infometer` command: information measures from files (logits tensors, tables, samples).
 
 use clap::{Parser, Subcommand};
-use infometer_cli::{logits_cmd, table_cmd};
+use infometer_cli::{logits_cmd, mi_cmd, table_cmd};
 
 /// Information measures for language models and data.
 #[derive(Parser)]
@@ -17,6 +17,14 @@ enum Command {
     Logits(logits_cmd::LogitsArgs),
     /// Entropies and mutual information of a joint table of counts.
     Table(table_cmd::TableArgs),
+    /// Mutual information (or conditional MI with --z) between columns of a sample file.
+    Mi(mi_cmd::MiArgs),
+    /// Transfer entropy from a source column to a target column.
+    Te(mi_cmd::TeArgs),
+    /// Differential entropy (Kozachenko–Leonenko) of columns.
+    Entropy(mi_cmd::EntropyArgs),
+    /// Multi-information (total correlation) of several columns.
+    MultiInfo(mi_cmd::MultiInfoArgs),
 }
 
 fn main() {
@@ -24,6 +32,10 @@ fn main() {
     let (res, as_json) = match &cli.command {
         Command::Logits(a) => (logits_cmd::run(a), a.json),
         Command::Table(a) => (table_cmd::run(a), a.json),
+        Command::Mi(a) => (mi_cmd::run_mi(a), a.common.json),
+        Command::Te(a) => (mi_cmd::run_te(a), a.common.json),
+        Command::Entropy(a) => (mi_cmd::run_entropy(a), a.common.json),
+        Command::MultiInfo(a) => (mi_cmd::run_multi_info(a), a.common.json),
     };
     match res {
         Ok(v) => {

@@ -36,4 +36,4 @@ pub use mixed::mixed_mi;
 pub use neighbors::{Backend, Metric};
 pub use samples::Samples;
 pub use significance::{BootstrapInterval, PermutationTest, bootstrap_ci, permutation_test};
-pub use te::{TeEmbedding, TeEstimator, embed_te, transfer_entropy};
+pub use te::{TeEmbedding, TeEstimator, embed_te, transfer_entropy, transfer_entropy_test};

@@ -1,0 +1,278 @@
+//! `infometer mi`, `te`, `entropy` and `multi-info`: estimators from sample files, as JSON.
+
+use anyhow::{Result, anyhow, bail};
+use infometer_continuous::{
+    self as ic, KdeConfig, KsgAlgorithm, KsgConfig, Metric, Samples, TeEmbedding, TeEstimator,
+};
+use serde_json::{Value, json};
+
+use crate::table_input::{Table, parse_cols, read_table, select_rows};
+
+/// Options shared by the estimator commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Input: whitespace/comma-separated text (`%`/`#` comments, optional header), CSV, or 2-D `.npy`.
+    #[arg(long)]
+    pub input: String,
+    /// Number of neighbours.
+    #[arg(long, default_value_t = 4)]
+    pub k: usize,
+    /// Leave columns as they are (default: standardise to mean 0, sd 1).
+    #[arg(long = "no-standardize")]
+    pub no_standardize: bool,
+    /// Standard deviation of the tie-breaking noise (0 turns it off).
+    #[arg(long, default_value_t = 1e-8)]
+    pub noise: f64,
+    /// Seed of the noise and of the surrogates.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Rows A:B (0-based, end exclusive), applied before anything else.
+    #[arg(long)]
+    pub rows: Option<String>,
+    /// Theiler window: exclude neighbours closer than W+1 rows in time.
+    #[arg(long, default_value_t = 0)]
+    pub theiler: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `infometer mi`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MiArgs {
+    #[command(flatten)]
+    /// Shared options.
+    pub common: CommonArgs,
+    /// Columns of X (indices or names, ranges a-b).
+    #[arg(long)]
+    pub x: String,
+    /// Columns of Y.
+    #[arg(long)]
+    pub y: String,
+    /// Columns of Z: computes I(X; Y | Z).
+    #[arg(long)]
+    pub z: Option<String>,
+    /// ksg1, ksg2, kde, box, gaussian or mixed (X holds integer labels).
+    #[arg(long, default_value = "ksg1")]
+    pub estimator: String,
+    /// Surrogates for a permutation test (X rows shuffled).
+    #[arg(long)]
+    pub permutations: Option<usize>,
+}
+
+/// Arguments of `infometer te`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TeArgs {
+    #[command(flatten)]
+    /// Shared options.
+    pub common: CommonArgs,
+    /// Source column.
+    #[arg(long)]
+    pub source: String,
+    /// Target column.
+    #[arg(long)]
+    pub target: String,
+    /// Target history length k.
+    #[arg(long = "target-history", default_value_t = 1)]
+    pub target_history: usize,
+    /// Source history length l.
+    #[arg(long = "source-history", default_value_t = 1)]
+    pub source_history: usize,
+    /// Target history spacing.
+    #[arg(long = "target-spacing", default_value_t = 1)]
+    pub target_spacing: usize,
+    /// Source history spacing.
+    #[arg(long = "source-spacing", default_value_t = 1)]
+    pub source_spacing: usize,
+    /// Source–target lag u.
+    #[arg(long, default_value_t = 1)]
+    pub lag: usize,
+    /// ksg1, ksg2 or gaussian.
+    #[arg(long, default_value = "ksg1")]
+    pub estimator: String,
+    /// Surrogates for a permutation test (source history shuffled, target history kept).
+    #[arg(long)]
+    pub permutations: Option<usize>,
+}
+
+/// Arguments of `infometer entropy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EntropyArgs {
+    #[command(flatten)]
+    /// Shared options (standardisation and noise are not applied: entropy is not scale-invariant).
+    pub common: CommonArgs,
+    /// Columns of the variable.
+    #[arg(long)]
+    pub cols: String,
+    /// kl (Kozachenko–Leonenko, max-norm) or kl-euclidean.
+    #[arg(long, default_value = "kl")]
+    pub estimator: String,
+}
+
+/// Arguments of `infometer multi-info`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MultiInfoArgs {
+    #[command(flatten)]
+    /// Shared options.
+    pub common: CommonArgs,
+    /// Columns; each column is one variable.
+    #[arg(long)]
+    pub cols: String,
+    /// ksg1 or ksg2.
+    #[arg(long, default_value = "ksg2")]
+    pub estimator: String,
+}
+
+fn load(c: &CommonArgs) -> Result<Table> {
+    let t = read_table(&c.input)?;
+    select_rows(&t, c.rows.as_deref()).map_err(|e| anyhow!("{}: {e}", c.input))
+}
+
+fn samples(t: &Table, cols: &[usize], input: &str) -> Result<Samples> {
+    let n = t.rows.len();
+    let mut data = Vec::with_capacity(n * cols.len());
+    for r in &t.rows {
+        data.extend(cols.iter().map(|&j| r[j]));
+    }
+    Samples::new(n, cols.len(), data).map_err(|e| anyhow!("{input}: {e}"))
+}
+
+fn ksg_cfg(c: &CommonArgs, alg: KsgAlgorithm) -> KsgConfig {
+    KsgConfig { k: c.k, algorithm: alg, standardize: !c.no_standardize, noise: c.noise, seed: c.seed, theiler: c.theiler, ..Default::default() }
+}
+
+fn base_json(estimate: f64, estimator: &str, c: &CommonArgs, n: usize) -> Value {
+    json!({"estimate": estimate, "unit": "nats", "estimator": estimator, "k": c.k, "n_samples": n,
+           "standardize": !c.no_standardize, "noise": c.noise, "seed": c.seed, "theiler": c.theiler})
+}
+
+fn add_test(v: &mut Value, t: &ic::PermutationTest, n: usize) {
+    let o = v.as_object_mut().expect("object");
+    o.insert("p_value".into(), json!(t.p_value));
+    o.insert("permutations".into(), json!(n));
+    o.insert("null_mean".into(), json!(t.null_mean));
+    o.insert("null_sd".into(), json!(t.null_sd));
+}
+
+/// Runs `infometer mi`.
+///
+/// # Errors
+/// Bad files, columns, settings or data, as one-line messages.
+pub fn run_mi(a: &MiArgs) -> Result<Value> {
+    let c = &a.common;
+    let t = load(c)?;
+    let ctx = |e: ic::ContinuousError| anyhow!("{}: {e}", c.input);
+    let x = samples(&t, &parse_cols(&a.x, &t).map_err(|e| anyhow!("--x: {e}"))?, &c.input)?;
+    let y = samples(&t, &parse_cols(&a.y, &t).map_err(|e| anyhow!("--y: {e}"))?, &c.input)?;
+    let z = match &a.z {
+        Some(s) => Some(samples(&t, &parse_cols(s, &t).map_err(|e| anyhow!("--z: {e}"))?, &c.input)?),
+        None => None,
+    };
+    let n = x.n_samples();
+    let est = a.estimator.as_str();
+    let estimate = |xx: &Samples| -> ic::Result<f64> {
+        match (est, &z) {
+            ("ksg1", None) => ic::ksg_mi(xx, &y, &ksg_cfg(c, KsgAlgorithm::One)),
+            ("ksg2", None) => ic::ksg_mi(xx, &y, &ksg_cfg(c, KsgAlgorithm::Two)),
+            ("ksg1", Some(z)) => ic::ksg_cmi(xx, &y, z, &ksg_cfg(c, KsgAlgorithm::One)),
+            ("ksg2", Some(z)) => ic::ksg_cmi(xx, &y, z, &ksg_cfg(c, KsgAlgorithm::Two)),
+            ("gaussian", None) => ic::gaussian_mi(xx, &y),
+            ("gaussian", Some(z)) => ic::gaussian_cmi(xx, &y, z),
+            ("kde", None) => ic::kde_mi(xx, &y, &KdeConfig { leave_one_out: true, ..Default::default() }),
+            ("box", None) => ic::box_kernel_mi(xx, &y, 0.25, !c.no_standardize),
+            ("mixed", None) => {
+                let labels: Vec<i64> = xx.as_slice().iter().map(|v| *v as i64).collect();
+                ic::mixed_mi(&labels, &y, c.k)
+            }
+            _ => Err(ic::ContinuousError::InvalidParameter { name: "estimator", value: f64::NAN, reason: "unknown estimator, or one that has no conditional form (use ksg1, ksg2 or gaussian with --z)" }),
+        }
+    };
+    if est == "mixed" && (x.dim() != 1 || x.as_slice().iter().any(|v| v.fract() != 0.0)) {
+        bail!("{}: --estimator mixed needs one --x column of integer labels", c.input);
+    }
+    let value = estimate(&x).map_err(ctx)?;
+    let mut out = base_json(value, est, c, n);
+    out["conditional"] = json!(z.is_some());
+    if let Some(p) = a.permutations {
+        let t = ic::permutation_test(n, p, c.seed, |perm| estimate(&x.take_rows(perm))).map_err(ctx)?;
+        add_test(&mut out, &t, p);
+    }
+    Ok(out)
+}
+
+/// Runs `infometer te`.
+///
+/// # Errors
+/// Bad files, columns, settings or data, as one-line messages.
+pub fn run_te(a: &TeArgs) -> Result<Value> {
+    let c = &a.common;
+    let t = load(c)?;
+    let one = |spec: &str, flag: &str| -> Result<usize> {
+        let v = parse_cols(spec, &t).map_err(|e| anyhow!("{flag}: {e}"))?;
+        if v.len() != 1 {
+            bail!("{flag}: expected one column, got {}", v.len());
+        }
+        Ok(v[0])
+    };
+    let source = t.column(one(&a.source, "--source")?);
+    let target = t.column(one(&a.target, "--target")?);
+    let emb = TeEmbedding { target_history: a.target_history, target_spacing: a.target_spacing, source_history: a.source_history, source_spacing: a.source_spacing, delay: a.lag };
+    let est = match a.estimator.as_str() {
+        "ksg1" => TeEstimator::Ksg(ksg_cfg(c, KsgAlgorithm::One)),
+        "ksg2" => TeEstimator::Ksg(ksg_cfg(c, KsgAlgorithm::Two)),
+        "gaussian" => TeEstimator::Gaussian,
+        other => bail!("--estimator {other}: expected ksg1, ksg2 or gaussian"),
+    };
+    let ctx = |e: ic::ContinuousError| anyhow!("{}: {e}", c.input);
+    let value = ic::transfer_entropy(&source, &target, &emb, &est).map_err(ctx)?;
+    let n = ic::embed_te(&source, &target, &emb).map_err(ctx)?.0.n_samples();
+    let mut out = base_json(value, &a.estimator, c, n);
+    let o = out.as_object_mut().expect("object");
+    o.insert("target_history".into(), json!(a.target_history));
+    o.insert("source_history".into(), json!(a.source_history));
+    o.insert("lag".into(), json!(a.lag));
+    if let Some(p) = a.permutations {
+        let t = ic::transfer_entropy_test(&source, &target, &emb, &est, p, c.seed).map_err(ctx)?;
+        add_test(&mut out, &t, p);
+    }
+    Ok(out)
+}
+
+/// Runs `infometer entropy`.
+///
+/// # Errors
+/// Bad files, columns, settings or data, as one-line messages.
+pub fn run_entropy(a: &EntropyArgs) -> Result<Value> {
+    let c = &a.common;
+    let t = load(c)?;
+    let x = samples(&t, &parse_cols(&a.cols, &t).map_err(|e| anyhow!("--cols: {e}"))?, &c.input)?;
+    let metric = match a.estimator.as_str() {
+        "kl" => Metric::MaxNorm,
+        "kl-euclidean" => Metric::Euclidean,
+        other => bail!("--estimator {other}: expected kl or kl-euclidean"),
+    };
+    let h = ic::kl_entropy(&x, c.k, metric).map_err(|e| anyhow!("{}: {e}", c.input))?;
+    let mut out = base_json(h, &a.estimator, c, x.n_samples());
+    out["standardize"] = json!(false);
+    out["noise"] = json!(0.0);
+    Ok(out)
+}
+
+/// Runs `infometer multi-info`.
+///
+/// # Errors
+/// Bad files, columns, settings or data, as one-line messages.
+pub fn run_multi_info(a: &MultiInfoArgs) -> Result<Value> {
+    let c = &a.common;
+    let t = load(c)?;
+    let cols = parse_cols(&a.cols, &t).map_err(|e| anyhow!("--cols: {e}"))?;
+    let vars: Vec<Samples> = cols.iter().map(|&j| samples(&t, &[j], &c.input)).collect::<Result<_>>()?;
+    let refs: Vec<&Samples> = vars.iter().collect();
+    let alg = match a.estimator.as_str() {
+        "ksg1" => KsgAlgorithm::One,
+        "ksg2" => KsgAlgorithm::Two,
+        other => bail!("--estimator {other}: expected ksg1 or ksg2"),
+    };
+    let v = ic::ksg_multi_info(&refs, &ksg_cfg(c, alg)).map_err(|e| anyhow!("{}: {e}", c.input))?;
+    Ok(base_json(v, &a.estimator, c, vars[0].n_samples()))
+}
