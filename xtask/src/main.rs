@@ -6,15 +6,30 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 const TASKS: &[(&str, &str)] = &[
-    ("ci", "fmt --check, clippy -D warnings, tests, docs with -D warnings (what CI should pass)"),
+    (
+        "ci",
+        "fmt --check, clippy -D warnings, tests, docs with -D warnings (what CI should pass)",
+    ),
     ("test", "the default test suite (the README's test command)"),
-    ("slow", "the long runs kept out of the default suite (#[ignore]: large-N accuracy sweeps)"),
-    ("bench", "criterion benches in benches/ (pass extra args after --)"),
-    ("compare", "side-by-side timing inputs for ../shared/peers (prints JSON; see docs/benchmarks.md)"),
+    (
+        "slow",
+        "the long runs kept out of the default suite (#[ignore]: large-N accuracy sweeps)",
+    ),
+    (
+        "bench",
+        "criterion benches in benches/ (pass extra args after --)",
+    ),
+    (
+        "compare",
+        "side-by-side timing inputs for ../shared/peers (prints JSON; see docs/benchmarks.md)",
+    ),
 ];
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
 }
 
 fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
@@ -37,19 +52,43 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => {
             cargo(&["fmt", "--all", "--", "--check"], &[])?;
-            cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+            cargo(
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )?;
             cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")])?;
-            cargo(&["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])
+            cargo(
+                &["doc", "--workspace", "--no-deps"],
+                &[("RUSTDOCFLAGS", "-D warnings")],
+            )
         }
         Some("test") => cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")]),
-        Some("slow") => cargo(&["test", "--workspace", "--release", "--", "--ignored"], &[]),
+        Some("slow") => cargo(
+            &["test", "--workspace", "--release", "--", "--ignored"],
+            &[],
+        ),
         Some("bench") => {
             let mut a = vec!["bench", "-p", "infometer-benches"];
             a.extend(rest);
             cargo(&a, &[])
         }
         Some("compare") => {
-            let mut a = vec!["run", "--release", "-p", "infometer-benches", "--bin", "peer-compare", "--"];
+            let mut a = vec![
+                "run",
+                "--release",
+                "-p",
+                "infometer-benches",
+                "--bin",
+                "peer-compare",
+                "--",
+            ];
             a.extend(rest);
             cargo(&a, &[])
         }

@@ -2,8 +2,8 @@
 
 #![warn(missing_docs)]
 
-pub mod npy;
 pub mod logits_cmd;
+pub mod mi_cmd;
+pub mod npy;
 pub mod table_cmd;
 pub mod table_input;
-pub mod mi_cmd;

@@ -70,10 +70,16 @@ fn leading(t: &Tensor) -> (Vec<usize>, usize) {
 /// # Errors
 /// Bad files, shapes, labels or values, as one-line messages naming the file.
 pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
-    let base: Base = args.base.parse().map_err(|e| anyhow!("--base {}: {e}", args.base))?;
+    let base: Base = args
+        .base
+        .parse()
+        .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
     let logits = read_tensor(&args.logits)?;
     if logits.shape.is_empty() {
-        bail!("{}: logits must have at least one axis (the vocabulary)", args.logits);
+        bail!(
+            "{}: logits must have at least one axis (the vocabulary)",
+            args.logits
+        );
     }
     let (lead, vocab) = leading(&logits);
     let n_rows: usize = lead.iter().product();
@@ -84,7 +90,11 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
         Some(p) => {
             let r = read_tensor(p)?;
             if r.shape != logits.shape {
-                bail!("{p}: shape {:?} does not match logits shape {:?}", r.shape, logits.shape);
+                bail!(
+                    "{p}: shape {:?} does not match logits shape {:?}",
+                    r.shape,
+                    logits.shape
+                );
             }
             Some(r)
         }
@@ -94,7 +104,11 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
         Some(p) => {
             let t = read_tensor(p)?;
             if t.shape != lead {
-                bail!("{p}: labels shape {:?} does not match the logits' leading shape {:?}", t.shape, lead);
+                bail!(
+                    "{p}: labels shape {:?} does not match the logits' leading shape {:?}",
+                    t.shape,
+                    lead
+                );
             }
             match t.data {
                 Data::I64(v) => Some(v),
@@ -107,7 +121,11 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
         Some(p) => {
             let t = read_tensor(p)?;
             if t.shape != lead {
-                bail!("{p}: mask shape {:?} does not match the logits' leading shape {:?}", t.shape, lead);
+                bail!(
+                    "{p}: mask shape {:?} does not match the logits' leading shape {:?}",
+                    t.shape,
+                    lead
+                );
             }
             match t.data {
                 Data::Bool(v) => Some(v),
@@ -117,8 +135,17 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
         }
         None => None,
     };
-    let measures = analyze_tensor(args, &logits, reference.as_ref(), labels.as_deref(), mask.as_deref(), vocab)?;
-    let summary = measures.summary().map_err(|e| anyhow!("{}: {e}", args.logits))?;
+    let measures = analyze_tensor(
+        args,
+        &logits,
+        reference.as_ref(),
+        labels.as_deref(),
+        mask.as_deref(),
+        vocab,
+    )?;
+    let summary = measures
+        .summary()
+        .map_err(|e| anyhow!("{}: {e}", args.logits))?;
     if let Some(dir) = &args.out {
         write_outputs(dir, &lead, &measures)?;
     }
@@ -146,15 +173,27 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
     }
     if let Some(kl) = summary.mean_kl {
         o.insert("mean_kl".into(), num(b(kl)));
-        o.insert("mean_kl_reverse".into(), num(b(summary.mean_kl_reverse.unwrap_or(f64::NAN))));
-        o.insert("mean_js".into(), json!(b(summary.mean_js.unwrap_or(f64::NAN))));
+        o.insert(
+            "mean_kl_reverse".into(),
+            num(b(summary.mean_kl_reverse.unwrap_or(f64::NAN))),
+        );
+        o.insert(
+            "mean_js".into(),
+            json!(b(summary.mean_js.unwrap_or(f64::NAN))),
+        );
     }
     Ok(out)
 }
 
 /// JSON has no infinity: +inf is written as the string "inf".
 fn num(x: f64) -> serde_json::Value {
-    if x.is_finite() { json!(x) } else if x > 0.0 { json!("inf") } else { json!(null) }
+    if x.is_finite() {
+        json!(x)
+    } else if x > 0.0 {
+        json!("inf")
+    } else {
+        json!(null)
+    }
 }
 
 fn analyze_tensor(
@@ -165,8 +204,17 @@ fn analyze_tensor(
     mask: Option<&[bool]>,
     vocab: usize,
 ) -> Result<TokenMeasures> {
-    fn go<T: Element>(args: &LogitsArgs, x: &[T], y: Option<&[T]>, labels: Option<&[i64]>, mask: Option<&[bool]>, vocab: usize) -> Result<TokenMeasures> {
-        let mut a = Analyze::new(Rows::new(x, vocab)?).ignore_index(args.ignore_index).temperature(args.temperature);
+    fn go<T: Element>(
+        args: &LogitsArgs,
+        x: &[T],
+        y: Option<&[T]>,
+        labels: Option<&[i64]>,
+        mask: Option<&[bool]>,
+        vocab: usize,
+    ) -> Result<TokenMeasures> {
+        let mut a = Analyze::new(Rows::new(x, vocab)?)
+            .ignore_index(args.ignore_index)
+            .temperature(args.temperature);
         if let Some(y) = y {
             a = a.reference(Rows::new(y, vocab)?);
         }
@@ -178,8 +226,13 @@ fn analyze_tensor(
         }
         a.run().map_err(|e| {
             let file = match e {
-                infometer_core::CoreError::LabelOutOfRange { .. } => args.labels.clone().unwrap_or_default(),
-                infometer_core::CoreError::NonFinite { what: "reference logits", .. } => args.ref_logits.clone().unwrap_or_default(),
+                infometer_core::CoreError::LabelOutOfRange { .. } => {
+                    args.labels.clone().unwrap_or_default()
+                }
+                infometer_core::CoreError::NonFinite {
+                    what: "reference logits",
+                    ..
+                } => args.ref_logits.clone().unwrap_or_default(),
                 _ => args.logits.clone(),
             };
             anyhow!("{file}: {e}")
@@ -187,7 +240,9 @@ fn analyze_tensor(
     }
     let widen = |t: &Tensor| -> Result<Vec<f64>> {
         match &t.data {
-            Data::I64(_) | Data::Bool(_) => bail!("logits must be floating point, found {}", t.data.dtype()),
+            Data::I64(_) | Data::Bool(_) => {
+                bail!("logits must be floating point, found {}", t.data.dtype())
+            }
             d => Ok(d.to_f64()),
         }
     };
@@ -203,7 +258,9 @@ fn analyze_tensor(
         _ => {
             let x = widen(logits).map_err(|e| anyhow!("{}: {e}", args.logits))?;
             let y = match reference {
-                Some(r) => Some(widen(r).map_err(|e| anyhow!("{}: {e}", args.ref_logits.clone().unwrap_or_default()))?),
+                Some(r) => Some(widen(r).map_err(|e| {
+                    anyhow!("{}: {e}", args.ref_logits.clone().unwrap_or_default())
+                })?),
                 None => None,
             };
             go(args, &x, y.as_deref(), labels, mask, vocab)
@@ -212,7 +269,8 @@ fn analyze_tensor(
 }
 
 fn write_outputs(dir: &Path, lead: &[usize], m: &TokenMeasures) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create directory", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create directory", dir.display()))?;
     let mut files: Vec<(&str, &Vec<f64>)> = vec![("entropy.npy", &m.entropy)];
     if let Some(v) = &m.nll {
         files.push(("nll.npy", v));
@@ -225,7 +283,8 @@ fn write_outputs(dir: &Path, lead: &[usize], m: &TokenMeasures) -> Result<()> {
     }
     for (name, v) in files {
         let path = dir.join(name);
-        npy::write_atomic(&path, &npy::npy_bytes_f64(lead, v)).with_context(|| format!("{}: cannot write", path.display()))?;
+        npy::write_atomic(&path, &npy::npy_bytes_f64(lead, v))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
 }

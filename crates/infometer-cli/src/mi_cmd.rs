@@ -138,7 +138,15 @@ fn samples(t: &Table, cols: &[usize], input: &str) -> Result<Samples> {
 }
 
 fn ksg_cfg(c: &CommonArgs, alg: KsgAlgorithm) -> KsgConfig {
-    KsgConfig { k: c.k, algorithm: alg, standardize: !c.no_standardize, noise: c.noise, seed: c.seed, theiler: c.theiler, ..Default::default() }
+    KsgConfig {
+        k: c.k,
+        algorithm: alg,
+        standardize: !c.no_standardize,
+        noise: c.noise,
+        seed: c.seed,
+        theiler: c.theiler,
+        ..Default::default()
+    }
 }
 
 fn base_json(estimate: f64, estimator: &str, c: &CommonArgs, n: usize) -> Value {
@@ -162,10 +170,22 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
     let c = &a.common;
     let t = load(c)?;
     let ctx = |e: ic::ContinuousError| anyhow!("{}: {e}", c.input);
-    let x = samples(&t, &parse_cols(&a.x, &t).map_err(|e| anyhow!("--x: {e}"))?, &c.input)?;
-    let y = samples(&t, &parse_cols(&a.y, &t).map_err(|e| anyhow!("--y: {e}"))?, &c.input)?;
+    let x = samples(
+        &t,
+        &parse_cols(&a.x, &t).map_err(|e| anyhow!("--x: {e}"))?,
+        &c.input,
+    )?;
+    let y = samples(
+        &t,
+        &parse_cols(&a.y, &t).map_err(|e| anyhow!("--y: {e}"))?,
+        &c.input,
+    )?;
     let z = match &a.z {
-        Some(s) => Some(samples(&t, &parse_cols(s, &t).map_err(|e| anyhow!("--z: {e}"))?, &c.input)?),
+        Some(s) => Some(samples(
+            &t,
+            &parse_cols(s, &t).map_err(|e| anyhow!("--z: {e}"))?,
+            &c.input,
+        )?),
         None => None,
     };
     let n = x.n_samples();
@@ -178,23 +198,38 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
             ("ksg2", Some(z)) => ic::ksg_cmi(xx, &y, z, &ksg_cfg(c, KsgAlgorithm::Two)),
             ("gaussian", None) => ic::gaussian_mi(xx, &y),
             ("gaussian", Some(z)) => ic::gaussian_cmi(xx, &y, z),
-            ("kde", None) => ic::kde_mi(xx, &y, &KdeConfig { leave_one_out: true, ..Default::default() }),
+            ("kde", None) => ic::kde_mi(
+                xx,
+                &y,
+                &KdeConfig {
+                    leave_one_out: true,
+                    ..Default::default()
+                },
+            ),
             ("box", None) => ic::box_kernel_mi(xx, &y, 0.25, !c.no_standardize),
             ("mixed", None) => {
                 let labels: Vec<i64> = xx.as_slice().iter().map(|v| *v as i64).collect();
                 ic::mixed_mi(&labels, &y, c.k)
             }
-            _ => Err(ic::ContinuousError::InvalidParameter { name: "estimator", value: f64::NAN, reason: "unknown estimator, or one that has no conditional form (use ksg1, ksg2 or gaussian with --z)" }),
+            _ => Err(ic::ContinuousError::InvalidParameter {
+                name: "estimator",
+                value: f64::NAN,
+                reason: "unknown estimator, or one that has no conditional form (use ksg1, ksg2 or gaussian with --z)",
+            }),
         }
     };
     if est == "mixed" && (x.dim() != 1 || x.as_slice().iter().any(|v| v.fract() != 0.0)) {
-        bail!("{}: --estimator mixed needs one --x column of integer labels", c.input);
+        bail!(
+            "{}: --estimator mixed needs one --x column of integer labels",
+            c.input
+        );
     }
     let value = estimate(&x).map_err(ctx)?;
     let mut out = base_json(value, est, c, n);
     out["conditional"] = json!(z.is_some());
     if let Some(p) = a.permutations {
-        let t = ic::permutation_test(n, p, c.seed, |perm| estimate(&x.take_rows(perm))).map_err(ctx)?;
+        let t =
+            ic::permutation_test(n, p, c.seed, |perm| estimate(&x.take_rows(perm))).map_err(ctx)?;
         add_test(&mut out, &t, p);
     }
     Ok(out)
@@ -216,7 +251,13 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
     };
     let source = t.column(one(&a.source, "--source")?);
     let target = t.column(one(&a.target, "--target")?);
-    let emb = TeEmbedding { target_history: a.target_history, target_spacing: a.target_spacing, source_history: a.source_history, source_spacing: a.source_spacing, delay: a.lag };
+    let emb = TeEmbedding {
+        target_history: a.target_history,
+        target_spacing: a.target_spacing,
+        source_history: a.source_history,
+        source_spacing: a.source_spacing,
+        delay: a.lag,
+    };
     let est = match a.estimator.as_str() {
         "ksg1" => TeEstimator::Ksg(ksg_cfg(c, KsgAlgorithm::One)),
         "ksg2" => TeEstimator::Ksg(ksg_cfg(c, KsgAlgorithm::Two)),
@@ -225,7 +266,10 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
     };
     let ctx = |e: ic::ContinuousError| anyhow!("{}: {e}", c.input);
     let value = ic::transfer_entropy(&source, &target, &emb, &est).map_err(ctx)?;
-    let n = ic::embed_te(&source, &target, &emb).map_err(ctx)?.0.n_samples();
+    let n = ic::embed_te(&source, &target, &emb)
+        .map_err(ctx)?
+        .0
+        .n_samples();
     let mut out = base_json(value, &a.estimator, c, n);
     let o = out.as_object_mut().expect("object");
     o.insert("target_history".into(), json!(a.target_history));
@@ -245,7 +289,11 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
 pub fn run_entropy(a: &EntropyArgs) -> Result<Value> {
     let c = &a.common;
     let t = load(c)?;
-    let x = samples(&t, &parse_cols(&a.cols, &t).map_err(|e| anyhow!("--cols: {e}"))?, &c.input)?;
+    let x = samples(
+        &t,
+        &parse_cols(&a.cols, &t).map_err(|e| anyhow!("--cols: {e}"))?,
+        &c.input,
+    )?;
     let metric = match a.estimator.as_str() {
         "kl" => Metric::MaxNorm,
         "kl-euclidean" => Metric::Euclidean,
@@ -266,7 +314,10 @@ pub fn run_multi_info(a: &MultiInfoArgs) -> Result<Value> {
     let c = &a.common;
     let t = load(c)?;
     let cols = parse_cols(&a.cols, &t).map_err(|e| anyhow!("--cols: {e}"))?;
-    let vars: Vec<Samples> = cols.iter().map(|&j| samples(&t, &[j], &c.input)).collect::<Result<_>>()?;
+    let vars: Vec<Samples> = cols
+        .iter()
+        .map(|&j| samples(&t, &[j], &c.input))
+        .collect::<Result<_>>()?;
     let refs: Vec<&Samples> = vars.iter().collect();
     let alg = match a.estimator.as_str() {
         "ksg1" => KsgAlgorithm::One,

@@ -95,7 +95,10 @@ pub struct Tensor {
 }
 
 fn bad(format: &'static str, reason: impl Into<String>) -> FormatError {
-    FormatError::Malformed { format, reason: reason.into() }
+    FormatError::Malformed {
+        format,
+        reason: reason.into(),
+    }
 }
 
 /// Parses the bytes of a `.npy` file (versions 1–3, little-endian or byte-order-free dtypes).
@@ -114,12 +117,19 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Tensor, FormatError> {
             if bytes.len() < 12 {
                 return Err(bad(F, "truncated header"));
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
         v => return Err(bad(F, format!("unknown version {v}"))),
     };
-    let end = start.checked_add(hlen).filter(|&e| e <= bytes.len()).ok_or_else(|| bad(F, "header longer than file"))?;
-    let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| bad(F, "header is not text"))?;
+    let end = start
+        .checked_add(hlen)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| bad(F, "header longer than file"))?;
+    let header =
+        std::str::from_utf8(&bytes[start..end]).map_err(|_| bad(F, "header is not text"))?;
     let descr = dict_value(header, "descr").ok_or_else(|| bad(F, "no descr"))?;
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
     let fortran = dict_value(header, "fortran_order").ok_or_else(|| bad(F, "no fortran_order"))?;
@@ -128,7 +138,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Tensor, FormatError> {
     }
     let shape_txt = dict_value(header, "shape").ok_or_else(|| bad(F, "no shape"))?;
     let shape = parse_shape(shape_txt).ok_or_else(|| bad(F, format!("bad shape {shape_txt}")))?;
-    let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad(F, "shape overflows"))?;
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad(F, "shape overflows"))?;
     let body = &bytes[end..];
     let data = decode(descr, body, count, F)?;
     Ok(Tensor { shape, data })
@@ -137,7 +150,9 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Tensor, FormatError> {
 fn decode(descr: &str, body: &[u8], count: usize, f: &'static str) -> Result<Data, FormatError> {
     let (order, code) = descr.split_at(descr.len().min(1));
     if order == ">" && !code.ends_with('1') {
-        return Err(FormatError::UnsupportedDtype(format!("{descr} (big-endian)")));
+        return Err(FormatError::UnsupportedDtype(format!(
+            "{descr} (big-endian)"
+        )));
     }
     let width = match code {
         "f2" | "i2" | "u2" => 2,
@@ -146,14 +161,20 @@ fn decode(descr: &str, body: &[u8], count: usize, f: &'static str) -> Result<Dat
         "b1" | "u1" | "i1" => 1,
         _ => return Err(FormatError::UnsupportedDtype(descr.to_string())),
     };
-    let need = count.checked_mul(width).ok_or_else(|| bad(f, "size overflows"))?;
+    let need = count
+        .checked_mul(width)
+        .ok_or_else(|| bad(f, "size overflows"))?;
     if body.len() < need {
-        return Err(bad(f, format!("data holds {} bytes, shape needs {need}", body.len())));
+        return Err(bad(
+            f,
+            format!("data holds {} bytes, shape needs {need}", body.len()),
+        ));
     }
     let b = &body[..need];
     macro_rules! le {
         ($t:ty, $n:expr) => {
-            b.chunks_exact($n).map(|c| <$t>::from_le_bytes(c.try_into().expect("chunk width")))
+            b.chunks_exact($n)
+                .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunk width")))
         };
     }
     Ok(match code {
@@ -182,7 +203,10 @@ fn decode(descr: &str, body: &[u8], count: usize, f: &'static str) -> Result<Dat
 fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let pat1 = format!("'{key}'");
     let pat2 = format!("\"{key}\"");
-    let at = header.find(&pat1).map(|i| i + pat1.len()).or_else(|| header.find(&pat2).map(|i| i + pat2.len()))?;
+    let at = header
+        .find(&pat1)
+        .map(|i| i + pat1.len())
+        .or_else(|| header.find(&pat2).map(|i| i + pat2.len()))?;
     let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
     let mut depth = 0i32;
     for (i, c) in rest.char_indices() {
@@ -203,7 +227,12 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 
 fn parse_shape(s: &str) -> Option<Vec<usize>> {
     let inner = s.trim().strip_prefix('(')?.strip_suffix(')')?;
-    inner.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| t.trim_end_matches('L').parse().ok()).collect()
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_end_matches('L').parse().ok())
+        .collect()
 }
 
 /// Reads a tensor named `tensor` from the bytes of a `.safetensors` file (F16, BF16, F32, F64,
@@ -217,10 +246,20 @@ pub fn parse_safetensors(bytes: &[u8], tensor: &str) -> Result<Tensor, FormatErr
         return Err(bad(F, "shorter than its 8-byte header length"));
     }
     let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    let end = usize::try_from(n).ok().and_then(|n| n.checked_add(8)).filter(|&e| e <= bytes.len()).ok_or_else(|| bad(F, "header longer than file"))?;
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..end]).map_err(|e| bad(F, format!("header is not JSON: {e}")))?;
-    let entry = header.get(tensor).ok_or_else(|| FormatError::MissingTensor(tensor.to_string()))?;
-    let dtype = entry.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| bad(F, "entry without dtype"))?;
+    let end = usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| bad(F, "header longer than file"))?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..end])
+        .map_err(|e| bad(F, format!("header is not JSON: {e}")))?;
+    let entry = header
+        .get(tensor)
+        .ok_or_else(|| FormatError::MissingTensor(tensor.to_string()))?;
+    let dtype = entry
+        .get("dtype")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| bad(F, "entry without dtype"))?;
     let shape: Vec<usize> = entry
         .get("shape")
         .and_then(|s| s.as_array())
@@ -243,7 +282,10 @@ pub fn parse_safetensors(bytes: &[u8], tensor: &str) -> Result<Tensor, FormatErr
         return Err(bad(F, "data_offsets outside the file"));
     }
     let raw = &body[offs[0]..offs[1]];
-    let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad(F, "shape overflows"))?;
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad(F, "shape overflows"))?;
     let descr = match dtype {
         "F16" => "<f2",
         "F32" => "<f4",
@@ -255,11 +297,21 @@ pub fn parse_safetensors(bytes: &[u8], tensor: &str) -> Result<Tensor, FormatErr
         "I32" => "<i4",
         "I64" => "<i8",
         "BF16" => {
-            if raw.len() != count.checked_mul(2).ok_or_else(|| bad(F, "size overflows"))? {
+            if raw.len()
+                != count
+                    .checked_mul(2)
+                    .ok_or_else(|| bad(F, "size overflows"))?
+            {
                 return Err(bad(F, "tensor byte length disagrees with its shape"));
             }
-            let v = raw.chunks_exact(2).map(|c| bf16::from_bits(u16::from_le_bytes([c[0], c[1]]))).collect();
-            return Ok(Tensor { shape, data: Data::BF16(v) });
+            let v = raw
+                .chunks_exact(2)
+                .map(|c| bf16::from_bits(u16::from_le_bytes([c[0], c[1]])))
+                .collect();
+            return Ok(Tensor {
+                shape,
+                data: Data::BF16(v),
+            });
         }
         other => return Err(FormatError::UnsupportedDtype(other.to_string())),
     };
@@ -279,7 +331,11 @@ pub fn npy_bytes_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
     let dims = match shape.len() {
         0 => String::new(),
         1 => format!("{},", shape[0]),
-        _ => shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+        _ => shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
     let total = 10 + header.len() + 1;
@@ -323,7 +379,9 @@ mod tests {
         let bytes = npy_bytes_f64(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN]);
         let t = parse_npy(&bytes).unwrap();
         assert_eq!(t.shape, vec![2, 3]);
-        let Data::F64(v) = t.data else { panic!("dtype") };
+        let Data::F64(v) = t.data else {
+            panic!("dtype")
+        };
         assert_eq!(&v[..5], &[1.0, 2.0, 3.0, 4.0, 5.0]);
         assert!(v[5].is_nan());
         let one = parse_npy(&npy_bytes_f64(&[4], &[0.0; 4])).unwrap();
@@ -333,7 +391,10 @@ mod tests {
     #[test]
     fn refuses_truncated_and_fortran() {
         let bytes = npy_bytes_f64(&[2, 3], &[0.0; 6]);
-        assert!(matches!(parse_npy(&bytes[..bytes.len() - 1]), Err(FormatError::Malformed { .. })));
+        assert!(matches!(
+            parse_npy(&bytes[..bytes.len() - 1]),
+            Err(FormatError::Malformed { .. })
+        ));
         let mut f = bytes.clone();
         let at = f.windows(5).position(|w| w == b"False").unwrap();
         f[at..at + 5].copy_from_slice(b"True ");

@@ -37,7 +37,11 @@ pub fn parse_table(text: &str) -> Result<(usize, usize, Vec<f64>)> {
         if line.is_empty() || line.starts_with('#') || line.starts_with('%') {
             continue;
         }
-        let fields: Vec<&str> = line.split([',', ';', '\t', ' ']).map(str::trim).filter(|f| !f.is_empty()).collect();
+        let fields: Vec<&str> = line
+            .split([',', ';', '\t', ' '])
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
         let parsed: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         let values = match parsed {
             Ok(v) => v,
@@ -46,7 +50,9 @@ pub fn parse_table(text: &str) -> Result<(usize, usize, Vec<f64>)> {
         };
         match cols {
             None => cols = Some(values.len()),
-            Some(c) if c != values.len() => bail!("line {}: {} cells, expected {c}", lineno + 1, values.len()),
+            Some(c) if c != values.len() => {
+                bail!("line {}: {} cells, expected {c}", lineno + 1, values.len())
+            }
             _ => {}
         }
         cells.extend(values);
@@ -62,13 +68,17 @@ pub fn parse_table(text: &str) -> Result<(usize, usize, Vec<f64>)> {
 /// Unreadable file, malformed table, invalid values.
 pub fn run(args: &TableArgs) -> Result<serde_json::Value> {
     let p = args.counts.display().to_string();
-    let base: Base = args.base.parse().map_err(|e| anyhow!("--base {}: {e}", args.base))?;
+    let base: Base = args
+        .base
+        .parse()
+        .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
     let est = match args.estimator.as_str() {
         "plugin" | "plug-in" => TableEstimator::PlugIn,
         "miller-madow" | "mm" => TableEstimator::MillerMadow,
         other => bail!("--estimator {other}: expected plugin or miller-madow"),
     };
-    let text = std::fs::read_to_string(&args.counts).with_context(|| format!("{p}: cannot read"))?;
+    let text =
+        std::fs::read_to_string(&args.counts).with_context(|| format!("{p}: cannot read"))?;
     let (r, c, cells) = parse_table(&text).map_err(|e| anyhow!("{p}: {e}"))?;
     let t = JointTable::from_counts(r, c, &cells).map_err(|e| anyhow!("{p}: {e}"))?;
     let m = t.measures(est).map_err(|e| anyhow!("{p}: {e}"))?;

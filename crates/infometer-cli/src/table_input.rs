@@ -36,23 +36,45 @@ pub fn parse_text(text: &str) -> Result<Table> {
         if line.is_empty() || line.starts_with('%') || line.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = line.split([',', ';', '\t', ' ']).map(str::trim).filter(|f| !f.is_empty()).collect();
+        let fields: Vec<&str> = line
+            .split([',', ';', '\t', ' '])
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
         let parsed: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         match parsed {
             Ok(v) => {
                 if let Some((j, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                    bail!("line {}: column {j} is {x} (NaN and infinity are not allowed)", lineno + 1);
+                    bail!(
+                        "line {}: column {j} is {x} (NaN and infinity are not allowed)",
+                        lineno + 1
+                    );
                 }
                 if let Some(first) = rows.first() {
                     if first.len() != v.len() {
-                        bail!("line {}: {} fields, expected {} (ragged rows)", lineno + 1, v.len(), first.len());
+                        bail!(
+                            "line {}: {} fields, expected {} (ragged rows)",
+                            lineno + 1,
+                            v.len(),
+                            first.len()
+                        );
                     }
                 } else if !names.is_empty() && names.len() != v.len() {
-                    bail!("line {}: {} fields, but the header names {}", lineno + 1, v.len(), names.len());
+                    bail!(
+                        "line {}: {} fields, but the header names {}",
+                        lineno + 1,
+                        v.len(),
+                        names.len()
+                    );
                 }
                 rows.push(v);
             }
-            Err(_) if rows.is_empty() && names.is_empty() => names = fields.iter().map(|s| s.trim_matches('"').to_string()).collect(),
+            Err(_) if rows.is_empty() && names.is_empty() => {
+                names = fields
+                    .iter()
+                    .map(|s| s.trim_matches('"').to_string())
+                    .collect()
+            }
             Err(_) => bail!("line {}: non-numeric cell", lineno + 1),
         }
     }
@@ -77,12 +99,20 @@ pub fn read_table(path: &str) -> Result<Table> {
         };
         let v = t.data.to_f64();
         if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-            bail!("{path}: row {}, column {} is {} (NaN and infinity are not allowed)", i / d.max(1), i % d.max(1), v[i]);
+            bail!(
+                "{path}: row {}, column {} is {} (NaN and infinity are not allowed)",
+                i / d.max(1),
+                i % d.max(1),
+                v[i]
+            );
         }
         if n == 0 || d == 0 {
             bail!("{path}: empty array");
         }
-        return Ok(Table { names: vec![], rows: v.chunks(d).map(<[f64]>::to_vec).collect() });
+        return Ok(Table {
+            names: vec![],
+            rows: v.chunks(d).map(<[f64]>::to_vec).collect(),
+        });
     }
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("{path}: not UTF-8 text"))?;
     parse_text(&text).map_err(|e| anyhow!("{path}: {e}"))
@@ -99,14 +129,12 @@ pub fn parse_cols(spec: &str, t: &Table) -> Result<Vec<usize>> {
             out.push(j);
             continue;
         }
-        if let Some((a, b)) = part.split_once('-') {
-            if let (Ok(a), Ok(b)) = (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
-                if a > b {
-                    bail!("column range {part} is reversed");
-                }
-                out.extend(a..=b);
-                continue;
+        if let Some((Ok(a), Ok(b))) = part.split_once('-').map(|(a, b)| (a.trim().parse::<usize>(), b.trim().parse::<usize>())) {
+            if a > b {
+                bail!("column range {part} is reversed");
             }
+            out.extend(a..=b);
+            continue;
         }
         match part.parse::<usize>() {
             Ok(j) => out.push(j),
@@ -117,7 +145,10 @@ pub fn parse_cols(spec: &str, t: &Table) -> Result<Vec<usize>> {
         bail!("empty column selection {spec:?}");
     }
     if let Some(&j) = out.iter().find(|&&j| j >= t.n_cols()) {
-        bail!("column {j} out of range (the file has {} columns)", t.n_cols());
+        bail!(
+            "column {j} out of range (the file has {} columns)",
+            t.n_cols()
+        );
     }
     Ok(out)
 }
@@ -127,12 +158,30 @@ pub fn parse_cols(spec: &str, t: &Table) -> Result<Vec<usize>> {
 /// # Errors
 /// Malformed ranges, ranges past the end, empty selections.
 pub fn select_rows(t: &Table, spec: Option<&str>) -> Result<Table> {
-    let Some(spec) = spec else { return Ok(t.clone()) };
-    let (a, b) = spec.split_once(':').ok_or_else(|| anyhow!("--rows {spec}: expected A:B"))?;
-    let a: usize = if a.is_empty() { 0 } else { a.parse().map_err(|_| anyhow!("--rows {spec}: bad start"))? };
-    let b: usize = if b.is_empty() { t.rows.len() } else { b.parse().map_err(|_| anyhow!("--rows {spec}: bad end"))? };
+    let Some(spec) = spec else {
+        return Ok(t.clone());
+    };
+    let (a, b) = spec
+        .split_once(':')
+        .ok_or_else(|| anyhow!("--rows {spec}: expected A:B"))?;
+    let a: usize = if a.is_empty() {
+        0
+    } else {
+        a.parse().map_err(|_| anyhow!("--rows {spec}: bad start"))?
+    };
+    let b: usize = if b.is_empty() {
+        t.rows.len()
+    } else {
+        b.parse().map_err(|_| anyhow!("--rows {spec}: bad end"))?
+    };
     if a >= b || b > t.rows.len() {
-        bail!("--rows {spec}: empty or past the end (the file has {} rows)", t.rows.len());
+        bail!(
+            "--rows {spec}: empty or past the end (the file has {} rows)",
+            t.rows.len()
+        );
     }
-    Ok(Table { names: t.names.clone(), rows: t.rows[a..b].to_vec() })
+    Ok(Table {
+        names: t.names.clone(),
+        rows: t.rows[a..b].to_vec(),
+    })
 }

@@ -23,7 +23,11 @@ fn tmpdir(tag: &str) -> PathBuf {
 /// Runs the binary; returns (success, stdout, stderr).
 fn check(args: &[&str]) -> (bool, String, String) {
     let out = bin().args(args).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn write_npy_i64(path: &Path, shape: &[usize], v: &[i64]) {
@@ -45,8 +49,18 @@ fn logits_json_and_out_arrays() {
     let dir = tmpdir("ok");
     let out = dir.join("out");
     let (ok, stdout, stderr) = check(&[
-        "logits", "--logits", &data("small_logits_p.npy"), "--labels", &data("small_labels.npy"),
-        "--ref-logits", &data("small_logits_q.npy"), "--base", "2", "--json", "--out", out.to_str().unwrap(),
+        "logits",
+        "--logits",
+        &data("small_logits_p.npy"),
+        "--labels",
+        &data("small_labels.npy"),
+        "--ref-logits",
+        &data("small_logits_q.npy"),
+        "--base",
+        "2",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -56,15 +70,27 @@ fn logits_json_and_out_arrays() {
     assert!((ppl - 5711.806925503081).abs() < 1e-3, "{ppl}");
     // mean_nll is in bits, perplexity is base-invariant: 2^bits = ppl
     assert!((2f64.powf(v["mean_nll"].as_f64().unwrap()) - ppl).abs() < 1e-6 * ppl);
-    for k in ["mean_entropy", "mean_kl", "mean_js", "mean_confidence", "ece"] {
+    for k in [
+        "mean_entropy",
+        "mean_kl",
+        "mean_js",
+        "mean_confidence",
+        "ece",
+    ] {
         assert!(v[k].as_f64().is_some(), "{k}");
     }
     for f in ["entropy.npy", "nll.npy", "kl.npy", "js.npy"] {
         let t = parse_npy(&std::fs::read(out.join(f)).unwrap()).unwrap();
         assert_eq!(t.shape, vec![2, 16], "{f}");
     }
-    let want = parse_npy(&std::fs::read(data("small_entropy_p.npy")).unwrap()).unwrap().data.to_f64();
-    let got = parse_npy(&std::fs::read(out.join("entropy.npy")).unwrap()).unwrap().data.to_f64();
+    let want = parse_npy(&std::fs::read(data("small_entropy_p.npy")).unwrap())
+        .unwrap()
+        .data
+        .to_f64();
+    let got = parse_npy(&std::fs::read(out.join("entropy.npy")).unwrap())
+        .unwrap()
+        .data
+        .to_f64();
     assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-5));
 }
 
@@ -79,15 +105,43 @@ fn logits_errors_are_one_line_and_name_the_file() {
     std::fs::write(&garbage, b"\x93NUMPY\x01\x00\xff\xffnot a header").unwrap();
     let out = dir.join("never");
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["--labels".into(), labels.display().to_string(), "--out".into(), out.display().to_string()], "out of range"),
-        (vec!["--labels".into(), short.display().to_string()], "does not match"),
-        (vec!["--ref-logits".into(), data("edge_logits_q.npy")], "does not match"),
-        (vec!["--ref-logits".into(), garbage.display().to_string()], "garbage.npy"),
-        (vec!["--mask".into(), dir.join("missing.npy").display().to_string()], "missing.npy"),
+        (
+            vec![
+                "--labels".into(),
+                labels.display().to_string(),
+                "--out".into(),
+                out.display().to_string(),
+            ],
+            "out of range",
+        ),
+        (
+            vec!["--labels".into(), short.display().to_string()],
+            "does not match",
+        ),
+        (
+            vec!["--ref-logits".into(), data("edge_logits_q.npy")],
+            "does not match",
+        ),
+        (
+            vec!["--ref-logits".into(), garbage.display().to_string()],
+            "garbage.npy",
+        ),
+        (
+            vec![
+                "--mask".into(),
+                dir.join("missing.npy").display().to_string(),
+            ],
+            "missing.npy",
+        ),
         (vec!["--base".into(), "1".into()], "base"),
     ];
     for (extra, needle) in cases {
-        let mut args = vec!["logits".to_string(), "--logits".into(), data("small_logits_p.npy"), "--json".into()];
+        let mut args = vec![
+            "logits".to_string(),
+            "--logits".into(),
+            data("small_logits_p.npy"),
+            "--json".into(),
+        ];
         args.extend(extra);
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, stdout, stderr) = check(&argv);
@@ -97,17 +151,27 @@ fn logits_errors_are_one_line_and_name_the_file() {
         assert!(stderr.contains(needle), "{needle} not in {stderr}");
         assert!(!stderr.contains("panicked"));
     }
-    assert!(!out.exists(), "--out must not be created when the run fails");
+    assert!(
+        !out.exists(),
+        "--out must not be created when the run fails"
+    );
 }
 
 #[test]
 fn logits_with_nan_fails_cleanly() {
     let dir = tmpdir("nan");
     let p = dir.join("nan.npy");
-    std::fs::write(&p, npy_bytes_f64(&[2, 3], &[0.0, 1.0, 2.0, 0.0, f64::NAN, 1.0])).unwrap();
+    std::fs::write(
+        &p,
+        npy_bytes_f64(&[2, 3], &[0.0, 1.0, 2.0, 0.0, f64::NAN, 1.0]),
+    )
+    .unwrap();
     let (ok, _, stderr) = check(&["logits", "--logits", p.to_str().unwrap(), "--json"]);
     assert!(!ok);
-    assert!(stderr.contains("nan.npy") && stderr.contains("non-finite"), "{stderr}");
+    assert!(
+        stderr.contains("nan.npy") && stderr.contains("non-finite"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -115,7 +179,14 @@ fn table_json() {
     let dir = tmpdir("table");
     let p = dir.join("t.csv");
     std::fs::write(&p, "# joint probabilities\ny0,y1\n0.3,0.1\n0.2,0.4\n").unwrap();
-    let (ok, stdout, stderr) = check(&["table", "--counts", p.to_str().unwrap(), "--base", "2", "--json"]);
+    let (ok, stdout, stderr) = check(&[
+        "table",
+        "--counts",
+        p.to_str().unwrap(),
+        "--base",
+        "2",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert!((v["mutual_information"].as_f64().unwrap() - 0.124511).abs() < 1e-6);

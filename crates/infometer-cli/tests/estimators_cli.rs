@@ -3,10 +3,17 @@
 use std::process::Command;
 
 fn run(args: &[&str]) -> (bool, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_infometer")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
+        .args(args)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let v = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.success(), v, String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.success(),
+        v,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 fn tmp(name: &str, text: &str) -> String {
@@ -19,7 +26,9 @@ fn gaussian_file() -> String {
     // deterministic correlated pairs from an LCG + Box–Muller; header with names
     let mut s = 9u64;
     let mut u = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     };
     let mut text = String::from("% correlated gaussians\nx,y,z\n");
@@ -37,28 +46,59 @@ fn mi_names_ranges_and_estimators() {
     let f = gaussian_file();
     let truth = -0.5 * (1.0f64 - 0.64).ln();
     for est in ["ksg1", "ksg2", "gaussian", "kde"] {
-        let (ok, v, err) = run(&["mi", "--input", &f, "--x", "x", "--y", "1", "--estimator", est, "--json"]);
+        let (ok, v, err) = run(&[
+            "mi",
+            "--input",
+            &f,
+            "--x",
+            "x",
+            "--y",
+            "1",
+            "--estimator",
+            est,
+            "--json",
+        ]);
         assert!(ok, "{est}: {err}");
         let e = v["estimate"].as_f64().unwrap();
         assert!((e - truth).abs() < 0.08, "{est}: {e} vs {truth}");
         assert_eq!(v["n_samples"], 2000);
         assert_eq!(v["estimator"], est);
     }
-    let (ok, v, _) = run(&["mi", "--input", &f, "--x", "0", "--y", "1", "--z", "z", "--json", "--permutations", "19", "--rows", "0:1000"]);
+    let (ok, v, _) = run(&[
+        "mi",
+        "--input",
+        &f,
+        "--x",
+        "0",
+        "--y",
+        "1",
+        "--z",
+        "z",
+        "--json",
+        "--permutations",
+        "19",
+        "--rows",
+        "0:1000",
+    ]);
     assert!(ok);
     assert_eq!(v["n_samples"], 1000);
     assert!(v["p_value"].as_f64().unwrap() <= 0.05 + 1e-12);
     let (ok, v, _) = run(&["multi-info", "--input", &f, "--cols", "0-2", "--json"]);
     assert!(ok && v["estimate"].as_f64().unwrap() > 0.3);
     let (ok, v, _) = run(&["entropy", "--input", &f, "--cols", "x", "--json"]);
-    assert!(ok && (v["estimate"].as_f64().unwrap() - 1.4189).abs() < 0.06, "{v}");
+    assert!(
+        ok && (v["estimate"].as_f64().unwrap() - 1.4189).abs() < 0.06,
+        "{v}"
+    );
 }
 
 #[test]
 fn te_direction_on_a_lagged_copy() {
     let mut s = 3u64;
     let mut u = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
     let x: Vec<f64> = (0..1500).map(|_| u()).collect();
@@ -68,9 +108,22 @@ fn te_direction_on_a_lagged_copy() {
         text.push_str(&format!("{} {}\n", x[t], y));
     }
     let f = tmp("te.txt", &text);
-    let (ok, fwd, e) = run(&["te", "--input", &f, "--source", "0", "--target", "1", "--json", "--permutations", "19"]);
+    let (ok, fwd, e) = run(&[
+        "te",
+        "--input",
+        &f,
+        "--source",
+        "0",
+        "--target",
+        "1",
+        "--json",
+        "--permutations",
+        "19",
+    ]);
     assert!(ok, "{e}");
-    let (_, back, _) = run(&["te", "--input", &f, "--source", "1", "--target", "0", "--json"]);
+    let (_, back, _) = run(&[
+        "te", "--input", &f, "--source", "1", "--target", "0", "--json",
+    ]);
     assert!(fwd["estimate"].as_f64().unwrap() > 1.0 && back["estimate"].as_f64().unwrap() < 0.1);
     assert!(fwd["p_value"].as_f64().unwrap() <= 0.05 + 1e-12);
 }
@@ -81,19 +134,61 @@ fn bad_inputs_exit_non_zero_with_one_line() {
     let ragged = tmp("ragged.txt", "1 2\n3\n");
     let text = tmp("text.txt", "1 2\n3 abc\n");
     let nan = tmp("nan.txt", "1 2\nnan 3\n4 5\n");
-    let constant = tmp("const.txt", &"1 2\n1 3\n1 4\n1 5\n1 6\n1 7\n".to_string());
+    let constant = tmp("const.txt", "1 2\n1 3\n1 4\n1 5\n1 6\n1 7\n");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["mi", "--input", "/no/such/file", "--x", "0", "--y", "1"], "cannot read"),
-        (vec!["mi", "--input", &ragged, "--x", "0", "--y", "1"], "ragged"),
-        (vec!["mi", "--input", &text, "--x", "0", "--y", "1"], "non-numeric"),
+        (
+            vec!["mi", "--input", "/no/such/file", "--x", "0", "--y", "1"],
+            "cannot read",
+        ),
+        (
+            vec!["mi", "--input", &ragged, "--x", "0", "--y", "1"],
+            "ragged",
+        ),
+        (
+            vec!["mi", "--input", &text, "--x", "0", "--y", "1"],
+            "non-numeric",
+        ),
         (vec!["mi", "--input", &nan, "--x", "0", "--y", "1"], "NaN"),
-        (vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--k", "5000"], "needs more samples"),
-        (vec!["mi", "--input", &f, "--x", "0", "--y", "9"], "out of range"),
-        (vec!["mi", "--input", &f, "--x", "nope", "--y", "1"], "unknown column"),
-        (vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--rows", "5:5"], "empty"),
-        (vec!["mi", "--input", &constant, "--x", "0", "--y", "1"], "constant"),
-        (vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--estimator", "kde", "--z", "2"], "conditional"),
-        (vec!["te", "--input", &f, "--source", "0-1", "--target", "1"], "one column"),
+        (
+            vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--k", "5000"],
+            "needs more samples",
+        ),
+        (
+            vec!["mi", "--input", &f, "--x", "0", "--y", "9"],
+            "out of range",
+        ),
+        (
+            vec!["mi", "--input", &f, "--x", "nope", "--y", "1"],
+            "unknown column",
+        ),
+        (
+            vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--rows", "5:5"],
+            "empty",
+        ),
+        (
+            vec!["mi", "--input", &constant, "--x", "0", "--y", "1"],
+            "constant",
+        ),
+        (
+            vec![
+                "mi",
+                "--input",
+                &f,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "kde",
+                "--z",
+                "2",
+            ],
+            "conditional",
+        ),
+        (
+            vec!["te", "--input", &f, "--source", "0-1", "--target", "1"],
+            "one column",
+        ),
     ];
     for (args, needle) in cases {
         let (ok, _, err) = run(&args);

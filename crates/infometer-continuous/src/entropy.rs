@@ -45,15 +45,28 @@ fn ln_unit_ball(d: usize, metric: Metric) -> f64 {
 pub fn kl_entropy(x: &Samples, k: usize, metric: Metric) -> Result<f64> {
     let n = x.n_samples();
     if k == 0 {
-        return Err(ContinuousError::InvalidParameter { name: "k", value: 0.0, reason: "must be at least 1" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "k",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
     if k >= n {
-        return Err(ContinuousError::TooFewSamples { k, available: n.saturating_sub(1) });
+        return Err(ContinuousError::TooFewSamples {
+            k,
+            available: n.saturating_sub(1),
+        });
     }
     let idx = Index::new(x, metric, 0, Backend::Auto);
-    let logs: Vec<f64> = (0..n).into_par_iter().with_min_len(64).map(|i| idx.knn(i, k)[k - 1].0.ln()).collect();
+    let logs: Vec<f64> = (0..n)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|i| idx.knn(i, k)[k - 1].0.ln())
+        .collect();
     if logs.iter().any(|l| !l.is_finite()) {
-        return Err(ContinuousError::ZeroDistance { what: "Kozachenko–Leonenko entropy" });
+        return Err(ContinuousError::ZeroDistance {
+            what: "Kozachenko–Leonenko entropy",
+        });
     }
     let psi = Digamma::new(n);
     Ok(psi.at(n) - psi.at(k) + ln_unit_ball(x.dim(), metric) + x.dim() as f64 * ordered_mean(logs))
@@ -87,14 +100,25 @@ pub fn kl_entropy(x: &Samples, k: usize, metric: Metric) -> Result<f64> {
 /// k-Nearest-Neighbor Distances", IEEE Trans. IT 55(5), 2009, eq. (5).
 pub fn knn_kl_divergence(p: &Samples, q: &Samples, k: usize) -> Result<f64> {
     if p.dim() != q.dim() {
-        return Err(ContinuousError::ShapeMismatch { what: "dimensions of P and Q samples", expected: p.dim(), got: q.dim() });
+        return Err(ContinuousError::ShapeMismatch {
+            what: "dimensions of P and Q samples",
+            expected: p.dim(),
+            got: q.dim(),
+        });
     }
     let (n, m) = (p.n_samples(), q.n_samples());
     if k == 0 {
-        return Err(ContinuousError::InvalidParameter { name: "k", value: 0.0, reason: "must be at least 1" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "k",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
     if k >= n || k > m {
-        return Err(ContinuousError::TooFewSamples { k, available: (n.saturating_sub(1)).min(m) });
+        return Err(ContinuousError::TooFewSamples {
+            k,
+            available: (n.saturating_sub(1)).min(m),
+        });
     }
     let pi = Index::new(p, Metric::Euclidean, 0, Backend::Auto);
     let qi = Index::new(q, Metric::Euclidean, 0, Backend::Auto);
@@ -108,8 +132,9 @@ pub fn knn_kl_divergence(p: &Samples, q: &Samples, k: usize) -> Result<f64> {
         })
         .collect();
     if terms.iter().any(|t| !t.is_finite()) {
-        return Err(ContinuousError::ZeroDistance { what: "k-NN KL divergence" });
+        return Err(ContinuousError::ZeroDistance {
+            what: "k-NN KL divergence",
+        });
     }
     Ok(p.dim() as f64 * ordered_mean(terms) + (m as f64 / (n - 1) as f64).ln())
 }
-

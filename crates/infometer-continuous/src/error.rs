@@ -45,7 +45,9 @@ pub enum ContinuousError {
         available: usize,
     },
     /// A column has zero variance, so it cannot be standardised (or a covariance is singular).
-    #[error("column {col} is constant (zero variance); it carries no information and cannot be standardised")]
+    #[error(
+        "column {col} is constant (zero variance); it carries no information and cannot be standardised"
+    )]
     ConstantColumn {
         /// The column.
         col: usize,
@@ -67,7 +69,9 @@ pub enum ContinuousError {
         reason: &'static str,
     },
     /// Duplicated samples make every nearest-neighbour distance zero.
-    #[error("{what}: zero nearest-neighbour distances from duplicated samples; add noise or remove duplicates")]
+    #[error(
+        "{what}: zero nearest-neighbour distances from duplicated samples; add noise or remove duplicates"
+    )]
     ZeroDistance {
         /// Which estimator.
         what: &'static str,

@@ -35,10 +35,17 @@ fn covariance(s: &Samples) -> DMatrix<f64> {
 
 /// ln det of a covariance block by Cholesky.
 fn ln_det(c: &DMatrix<f64>, what: &'static str) -> Result<f64> {
-    let ch = c.clone().cholesky().ok_or(ContinuousError::SingularCovariance { what })?;
+    let ch = c
+        .clone()
+        .cholesky()
+        .ok_or(ContinuousError::SingularCovariance { what })?;
     let l = ch.l();
     let v: f64 = (0..c.nrows()).map(|i| 2.0 * l[(i, i)].ln()).sum();
-    if v.is_finite() { Ok(v) } else { Err(ContinuousError::SingularCovariance { what }) }
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(ContinuousError::SingularCovariance { what })
+    }
 }
 
 fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
@@ -76,14 +83,20 @@ fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
 pub fn gaussian_mi(x: &Samples, y: &Samples) -> Result<f64> {
     check_same_n(x, y)?;
     if x.n_samples() < 2 {
-        return Err(ContinuousError::TooFewSamples { k: 2, available: x.n_samples() });
+        return Err(ContinuousError::TooFewSamples {
+            k: 2,
+            available: x.n_samples(),
+        });
     }
     let c = covariance(&x.hstack(y)?);
     let (dx, dy) = (x.dim(), y.dim());
     let ix: Vec<usize> = (0..dx).collect();
     let iy: Vec<usize> = (dx..dx + dy).collect();
     let all: Vec<usize> = (0..dx + dy).collect();
-    Ok((0.5 * (ln_det(&block(&c, &ix), "X")? + ln_det(&block(&c, &iy), "Y")? - ln_det(&block(&c, &all), "XY")?)).max(0.0))
+    Ok((0.5
+        * (ln_det(&block(&c, &ix), "X")? + ln_det(&block(&c, &iy), "Y")?
+            - ln_det(&block(&c, &all), "XY")?))
+    .max(0.0))
 }
 
 /// Gaussian conditional mutual information from the sample covariance, in nats.
@@ -113,7 +126,10 @@ pub fn gaussian_cmi(x: &Samples, y: &Samples, z: &Samples) -> Result<f64> {
     check_same_n(x, y)?;
     check_same_n(x, z)?;
     if x.n_samples() < 2 {
-        return Err(ContinuousError::TooFewSamples { k: 2, available: x.n_samples() });
+        return Err(ContinuousError::TooFewSamples {
+            k: 2,
+            available: x.n_samples(),
+        });
     }
     let c = covariance(&x.hstack(y)?.hstack(z)?);
     let (dx, dy, dz) = (x.dim(), y.dim(), z.dim());
@@ -123,6 +139,9 @@ pub fn gaussian_cmi(x: &Samples, y: &Samples, z: &Samples) -> Result<f64> {
     let xz: Vec<usize> = ix.iter().chain(&iz).copied().collect();
     let yz: Vec<usize> = iy.iter().chain(&iz).copied().collect();
     let all: Vec<usize> = (0..dx + dy + dz).collect();
-    let v = 0.5 * (ln_det(&block(&c, &xz), "XZ")? + ln_det(&block(&c, &yz), "YZ")? - ln_det(&block(&c, &iz), "Z")? - ln_det(&block(&c, &all), "XYZ")?);
+    let v = 0.5
+        * (ln_det(&block(&c, &xz), "XZ")? + ln_det(&block(&c, &yz), "YZ")?
+            - ln_det(&block(&c, &iz), "Z")?
+            - ln_det(&block(&c, &all), "XYZ")?);
     Ok(v.max(0.0))
 }

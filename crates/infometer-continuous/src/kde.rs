@@ -35,7 +35,15 @@ fn factor(b: Bandwidth, n: usize, d: usize) -> Result<f64> {
         Bandwidth::Silverman => (4.0 / (d + 2.0)).powf(1.0 / (d + 4.0)) * n.powf(-1.0 / (d + 4.0)),
         Bandwidth::Factor(h) => h,
     };
-    if h.is_finite() && h > 0.0 { Ok(h) } else { Err(ContinuousError::InvalidParameter { name: "bandwidth", value: h, reason: "must be finite and positive" }) }
+    if h.is_finite() && h > 0.0 {
+        Ok(h)
+    } else {
+        Err(ContinuousError::InvalidParameter {
+            name: "bandwidth",
+            value: h,
+            reason: "must be finite and positive",
+        })
+    }
 }
 
 /// Per-point log density of a Gaussian KDE with H = h² Σ̂ (Σ̂ the sample covariance).
@@ -57,14 +65,20 @@ fn log_density(s: &Samples, b: Bandwidth, loo: bool) -> Result<Vec<f64>> {
         }
     }
     let hmat = cov * (h * h);
-    let ch = hmat.cholesky().ok_or(ContinuousError::SingularCovariance { what: "KDE bandwidth matrix" })?;
+    let ch = hmat.cholesky().ok_or(ContinuousError::SingularCovariance {
+        what: "KDE bandwidth matrix",
+    })?;
     let l = ch.l();
     let ln_det: f64 = (0..d).map(|i| 2.0 * l[(i, i)].ln()).sum();
     // whiten: u_i = L⁻¹ x_i, so (x_i − x_j)ᵀ H⁻¹ (x_i − x_j) = ‖u_i − u_j‖²
     let mut u = vec![0.0; n * d];
     for i in 0..n {
         let v = nalgebra::DVector::from_column_slice(s.row(i));
-        let w = l.solve_lower_triangular(&v).ok_or(ContinuousError::SingularCovariance { what: "KDE bandwidth matrix" })?;
+        let w = l
+            .solve_lower_triangular(&v)
+            .ok_or(ContinuousError::SingularCovariance {
+                what: "KDE bandwidth matrix",
+            })?;
         u[i * d..(i + 1) * d].copy_from_slice(w.as_slice());
     }
     let norm = -0.5 * (d as f64) * (2.0 * std::f64::consts::PI).ln() - 0.5 * ln_det;
@@ -117,13 +131,22 @@ fn log_density(s: &Samples, b: Bandwidth, loo: bool) -> Result<Vec<f64>> {
 pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
     check_same_n(x, y)?;
     if x.n_samples() < 3 {
-        return Err(ContinuousError::TooFewSamples { k: 3, available: x.n_samples() });
+        return Err(ContinuousError::TooFewSamples {
+            k: 3,
+            available: x.n_samples(),
+        });
     }
     let xy = x.hstack(y)?;
     let fxy = log_density(&xy, cfg.bandwidth, cfg.leave_one_out)?;
     let fx = log_density(x, cfg.bandwidth, cfg.leave_one_out)?;
     let fy = log_density(y, cfg.bandwidth, cfg.leave_one_out)?;
-    Ok(ordered_mean(fxy.iter().zip(&fx).zip(&fy).map(|((a, b), c)| a - b - c).collect()))
+    Ok(ordered_mean(
+        fxy.iter()
+            .zip(&fx)
+            .zip(&fy)
+            .map(|((a, b), c)| a - b - c)
+            .collect(),
+    ))
 }
 
 /// Box-kernel (step kernel) estimate of I(X; Y) in nats, as JIDT's kernel calculator.
@@ -153,11 +176,23 @@ pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
 pub fn box_kernel_mi(x: &Samples, y: &Samples, width: f64, standardize: bool) -> Result<f64> {
     check_same_n(x, y)?;
     if !(width.is_finite() && width > 0.0) {
-        return Err(ContinuousError::InvalidParameter { name: "width", value: width, reason: "must be finite and positive" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "width",
+            value: width,
+            reason: "must be finite and positive",
+        });
     }
-    let (x, y) = if standardize { (x.standardized()?, y.standardized()?) } else { (x.clone(), y.clone()) };
+    let (x, y) = if standardize {
+        (x.standardized()?, y.standardized()?)
+    } else {
+        (x.clone(), y.clone())
+    };
     let n = x.n_samples();
-    let maxd = |a: &[f64], b: &[f64]| a.iter().zip(b).fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
+    let maxd = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()))
+    };
     let terms: Vec<f64> = (0..n)
         .into_par_iter()
         .with_min_len(16)

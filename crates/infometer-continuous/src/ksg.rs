@@ -43,17 +43,33 @@ pub struct KsgConfig {
 
 impl Default for KsgConfig {
     fn default() -> Self {
-        KsgConfig { k: 4, algorithm: KsgAlgorithm::One, standardize: true, noise: 1e-8, seed: 0, theiler: 0, backend: Backend::Auto }
+        KsgConfig {
+            k: 4,
+            algorithm: KsgAlgorithm::One,
+            standardize: true,
+            noise: 1e-8,
+            seed: 0,
+            theiler: 0,
+            backend: Backend::Auto,
+        }
     }
 }
 
 impl KsgConfig {
     pub(crate) fn validate(&self) -> Result<()> {
         if self.k == 0 {
-            return Err(ContinuousError::InvalidParameter { name: "k", value: 0.0, reason: "must be at least 1" });
+            return Err(ContinuousError::InvalidParameter {
+                name: "k",
+                value: 0.0,
+                reason: "must be at least 1",
+            });
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return Err(ContinuousError::InvalidParameter { name: "noise", value: self.noise, reason: "must be finite and ≥ 0" });
+            return Err(ContinuousError::InvalidParameter {
+                name: "noise",
+                value: self.noise,
+                reason: "must be finite and ≥ 0",
+            });
         }
         Ok(())
     }
@@ -63,7 +79,11 @@ impl KsgConfig {
         vars.iter()
             .enumerate()
             .map(|(v, s)| {
-                let s = if self.standardize { s.standardized()? } else { (*s).clone() };
+                let s = if self.standardize {
+                    s.standardized()?
+                } else {
+                    (*s).clone()
+                };
                 Ok(s.with_noise(self.noise, self.seed.wrapping_add(v as u64 * 0x9E37_79B9)))
             })
             .collect()
@@ -72,7 +92,10 @@ impl KsgConfig {
     pub(crate) fn check_k(&self, n: usize) -> Result<()> {
         let available = n.saturating_sub(2 * self.theiler + 1);
         if self.k > available {
-            return Err(ContinuousError::TooFewSamples { k: self.k, available });
+            return Err(ContinuousError::TooFewSamples {
+                k: self.k,
+                available,
+            });
         }
         Ok(())
     }
@@ -112,7 +135,8 @@ pub(crate) struct Blocks {
 impl Blocks {
     pub(crate) fn new(vars: &[Samples]) -> Result<Blocks> {
         let mut joint = vars[0].clone();
-        let mut ranges = vec![0..vars[0].dim()];
+        let mut ranges = Vec::with_capacity(vars.len());
+        ranges.push(0..vars[0].dim());
         for v in &vars[1..] {
             let start = joint.dim();
             joint = joint.hstack(v)?;
@@ -124,7 +148,9 @@ impl Blocks {
     pub(crate) fn block_dist(&self, b: usize, i: usize, j: usize) -> f64 {
         let r = self.ranges[b].clone();
         let (a, c) = (&self.joint.row(i)[r.clone()], &self.joint.row(j)[r]);
-        a.iter().zip(c).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+        a.iter()
+            .zip(c)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
     }
 }
 
@@ -188,7 +214,9 @@ pub fn ksg_mi(x: &Samples, y: &Samples, cfg: &KsgConfig) -> Result<f64> {
 pub fn ksg_multi_info(vars: &[&Samples], cfg: &KsgConfig) -> Result<f64> {
     cfg.validate()?;
     if vars.len() < 2 {
-        return Err(ContinuousError::Empty { what: "variables (multi-information needs at least 2)" });
+        return Err(ContinuousError::Empty {
+            what: "variables (multi-information needs at least 2)",
+        });
     }
     for v in &vars[1..] {
         check_same_n(vars[0], v)?;
@@ -204,7 +232,10 @@ pub(crate) fn ksg_multi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f6
     let k = cfg.k;
     let blocks = Blocks::new(vars)?;
     let joint = Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend);
-    let marg: Vec<Index<'_>> = vars.iter().map(|v| Index::new(v, Metric::MaxNorm, cfg.theiler, cfg.backend)).collect();
+    let marg: Vec<Index<'_>> = vars
+        .iter()
+        .map(|v| Index::new(v, Metric::MaxNorm, cfg.theiler, cfg.backend))
+        .collect();
     let psi = Digamma::new(n + 1);
     let terms: Vec<f64> = (0..n)
         .into_par_iter()
@@ -214,11 +245,16 @@ pub(crate) fn ksg_multi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f6
             match cfg.algorithm {
                 KsgAlgorithm::One => {
                     let eps = nn[k - 1].0;
-                    marg.iter().map(|ix| psi.at(ix.count(i, eps, true) + 1)).sum::<f64>()
+                    marg.iter()
+                        .map(|ix| psi.at(ix.count(i, eps, true) + 1))
+                        .sum::<f64>()
                 }
                 KsgAlgorithm::Two => (0..m)
                     .map(|b| {
-                        let eps_b = nn.iter().map(|&(_, j)| blocks.block_dist(b, i, j)).fold(0.0f64, f64::max);
+                        let eps_b = nn
+                            .iter()
+                            .map(|&(_, j)| blocks.block_dist(b, i, j))
+                            .fold(0.0f64, f64::max);
                         psi.at(marg[b].count(i, eps_b, false).max(1))
                     })
                     .sum::<f64>(),
@@ -291,19 +327,38 @@ pub(crate) fn ksg_cmi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f64>
                     let eps = nn[k - 1].0;
                     let cand = zi.within(i, eps, true);
                     let n_z = cand.len();
-                    let n_xz = cand.iter().filter(|&&j| blocks.block_dist(0, i, j) < eps).count();
-                    let n_yz = cand.iter().filter(|&&j| blocks.block_dist(1, i, j) < eps).count();
+                    let n_xz = cand
+                        .iter()
+                        .filter(|&&j| blocks.block_dist(0, i, j) < eps)
+                        .count();
+                    let n_yz = cand
+                        .iter()
+                        .filter(|&&j| blocks.block_dist(1, i, j) < eps)
+                        .count();
                     psi.at(n_xz + 1) + psi.at(n_yz + 1) - psi.at(n_z + 1)
                 }
                 KsgAlgorithm::Two => {
-                    let eb = |b: usize| nn.iter().map(|&(_, j)| blocks.block_dist(b, i, j)).fold(0.0f64, f64::max);
+                    let eb = |b: usize| {
+                        nn.iter()
+                            .map(|&(_, j)| blocks.block_dist(b, i, j))
+                            .fold(0.0f64, f64::max)
+                    };
                     let (ex, ey, ez) = (eb(0), eb(1), eb(2));
                     let cand = zi.within(i, ez, false);
                     let n_z = cand.len().max(1);
-                    let n_xz = cand.iter().filter(|&&j| blocks.block_dist(0, i, j) <= ex).count().max(1);
-                    let n_yz = cand.iter().filter(|&&j| blocks.block_dist(1, i, j) <= ey).count().max(1);
+                    let n_xz = cand
+                        .iter()
+                        .filter(|&&j| blocks.block_dist(0, i, j) <= ex)
+                        .count()
+                        .max(1);
+                    let n_yz = cand
+                        .iter()
+                        .filter(|&&j| blocks.block_dist(1, i, j) <= ey)
+                        .count()
+                        .max(1);
                     // negated so the mean below subtracts it
-                    -(psi.at(n_z) - psi.at(n_xz) + 1.0 / n_xz as f64 - psi.at(n_yz) + 1.0 / n_yz as f64)
+                    -(psi.at(n_z) - psi.at(n_xz) + 1.0 / n_xz as f64 - psi.at(n_yz)
+                        + 1.0 / n_yz as f64)
                 }
             }
         })

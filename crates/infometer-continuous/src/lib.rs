@@ -16,16 +16,16 @@
 
 #![warn(missing_docs)]
 
-mod error;
-mod samples;
-mod neighbors;
-mod ksg;
-mod te;
 mod entropy;
-mod mixed;
-mod kde;
+mod error;
 mod gaussian;
+mod kde;
+mod ksg;
+mod mixed;
+mod neighbors;
+mod samples;
 mod significance;
+mod te;
 
 pub use entropy::{kl_entropy, knn_kl_divergence};
 pub use error::{ContinuousError, Result};

@@ -40,16 +40,26 @@ use crate::{ContinuousError, Result, Samples};
 /// Ross, "Mutual Information between Discrete and Continuous Data Sets", PLoS ONE 9(2): e87357, 2014.
 pub fn mixed_mi(labels: &[i64], x: &Samples, k: usize) -> Result<f64> {
     if labels.len() != x.n_samples() {
-        return Err(ContinuousError::ShapeMismatch { what: "labels", expected: x.n_samples(), got: labels.len() });
+        return Err(ContinuousError::ShapeMismatch {
+            what: "labels",
+            expected: x.n_samples(),
+            got: labels.len(),
+        });
     }
     if k == 0 {
-        return Err(ContinuousError::InvalidParameter { name: "k", value: 0.0, reason: "must be at least 1" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "k",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
     let mut groups: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, &l) in labels.iter().enumerate() {
         groups.entry(l).or_default().push(i);
     }
-    let keep: Vec<usize> = (0..labels.len()).filter(|&i| groups[&labels[i]].len() > 1).collect();
+    let keep: Vec<usize> = (0..labels.len())
+        .filter(|&i| groups[&labels[i]].len() > 1)
+        .collect();
     if keep.is_empty() {
         return Err(ContinuousError::TooFewSamples { k, available: 0 });
     }
@@ -68,7 +78,11 @@ pub fn mixed_mi(labels: &[i64], x: &Samples, k: usize) -> Result<f64> {
         .map(|i| {
             let g = &groups[&labels[i]];
             let kk = k.min(g.len() - 1);
-            let mut d: Vec<f64> = g.iter().filter(|&&j| j != i).map(|&j| distance(x.row(i), x.row(j), Metric::MaxNorm)).collect();
+            let mut d: Vec<f64> = g
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| distance(x.row(i), x.row(j), Metric::MaxNorm))
+                .collect();
             d.select_nth_unstable_by(kk - 1, f64::total_cmp);
             let di = d[kk - 1];
             let m = full.count(i, di, false).max(1);

@@ -45,8 +45,13 @@ struct KdTree<const K: usize> {
 
 impl<const K: usize> KdTree<K> {
     fn build(s: &Samples, metric: Metric) -> Self {
-        let pts: Vec<[f64; K]> = (0..s.n_samples()).map(|i| s.row(i).try_into().expect("dimension K")).collect();
-        KdTree { tree: ImmutableKdTree::new_from_slice(&pts), metric }
+        let pts: Vec<[f64; K]> = (0..s.n_samples())
+            .map(|i| s.row(i).try_into().expect("dimension K"))
+            .collect();
+        KdTree {
+            tree: ImmutableKdTree::new_from_slice(&pts),
+            metric,
+        }
     }
 }
 
@@ -55,8 +60,18 @@ impl<const K: usize> Tree for KdTree<K> {
         let q: &[f64; K] = q.try_into().expect("dimension K");
         let n = NonZero::new(n).expect("n ≥ 1");
         match self.metric {
-            Metric::MaxNorm => self.tree.nearest_n::<Chebyshev>(q, n).into_iter().map(|nn| (nn.distance, nn.item as usize)).collect(),
-            Metric::Euclidean => self.tree.nearest_n::<SquaredEuclidean>(q, n).into_iter().map(|nn| (nn.distance.sqrt(), nn.item as usize)).collect(),
+            Metric::MaxNorm => self
+                .tree
+                .nearest_n::<Chebyshev>(q, n)
+                .into_iter()
+                .map(|nn| (nn.distance, nn.item as usize))
+                .collect(),
+            Metric::Euclidean => self
+                .tree
+                .nearest_n::<SquaredEuclidean>(q, n)
+                .into_iter()
+                .map(|nn| (nn.distance.sqrt(), nn.item as usize))
+                .collect(),
         }
     }
     fn within(&self, q: &[f64], r: f64) -> Vec<(f64, usize)> {
@@ -64,7 +79,12 @@ impl<const K: usize> Tree for KdTree<K> {
         // query a hair wider, then filter exactly: the tree's own boundary rule does not matter
         let wide = r.next_up();
         match self.metric {
-            Metric::MaxNorm => self.tree.within_unsorted::<Chebyshev>(q, wide).into_iter().map(|nn| (nn.distance, nn.item as usize)).collect(),
+            Metric::MaxNorm => self
+                .tree
+                .within_unsorted::<Chebyshev>(q, wide)
+                .into_iter()
+                .map(|nn| (nn.distance, nn.item as usize))
+                .collect(),
             Metric::Euclidean => self
                 .tree
                 .within_unsorted::<SquaredEuclidean>(q, (wide * wide).next_up())
@@ -91,8 +111,16 @@ fn build_tree(s: &Samples, metric: Metric) -> Option<Box<dyn Tree>> {
 #[inline]
 pub(crate) fn distance(a: &[f64], b: &[f64], metric: Metric) -> f64 {
     match metric {
-        Metric::MaxNorm => a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())),
-        Metric::Euclidean => a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt(),
+        Metric::MaxNorm => a
+            .iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs())),
+        Metric::Euclidean => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt(),
     }
 }
 
@@ -119,7 +147,13 @@ impl<'a> Index<'a> {
                 (build_tree(s, metric), sorted)
             }
         };
-        Index { s, metric, theiler, tree, sorted }
+        Index {
+            s,
+            metric,
+            theiler,
+            tree,
+            sorted,
+        }
     }
 
     fn excluded(&self, i: usize, j: usize) -> bool {
@@ -141,7 +175,9 @@ impl<'a> Index<'a> {
                 }
                 c
             }
-            None => (0..n).map(|j| (distance(q, self.s.row(j), self.metric), j)).collect(),
+            None => (0..n)
+                .map(|j| (distance(q, self.s.row(j), self.metric), j))
+                .collect(),
         };
         cand.retain(|&(_, j)| !self.excluded(i, j));
         cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -153,7 +189,9 @@ impl<'a> Index<'a> {
     pub(crate) fn kth_from_point(&self, q: &[f64], k: usize) -> f64 {
         let mut d: Vec<f64> = match &self.tree {
             Some(t) => t.nearest(q, k).into_iter().map(|x| x.0).collect(),
-            None => (0..self.s.n_samples()).map(|j| distance(q, self.s.row(j), self.metric)).collect(),
+            None => (0..self.s.n_samples())
+                .map(|j| distance(q, self.s.row(j), self.metric))
+                .collect(),
         };
         d.sort_by(f64::total_cmp);
         d[k - 1]
@@ -165,11 +203,22 @@ impl<'a> Index<'a> {
         let inside = |d: f64| if strict { d < r } else { d <= r };
         if let Some(sorted) = &self.sorted {
             let x = q[0];
-            let lo = if strict { sorted.partition_point(|&v| !(x - v < r)) } else { sorted.partition_point(|&v| x - v > r) };
-            let hi = if strict { sorted.partition_point(|&v| v - x < r) } else { sorted.partition_point(|&v| v - x <= r) };
+            let lo = if strict {
+                sorted.partition_point(|&v| x - v >= r)
+            } else {
+                sorted.partition_point(|&v| x - v > r)
+            };
+            let hi = if strict {
+                sorted.partition_point(|&v| v - x < r)
+            } else {
+                sorted.partition_point(|&v| v - x <= r)
+            };
             let mut c = hi.saturating_sub(lo);
             // remove self and the Theiler window
-            let (a, b) = (i.saturating_sub(self.theiler), (i + self.theiler).min(self.s.n_samples() - 1));
+            let (a, b) = (
+                i.saturating_sub(self.theiler),
+                (i + self.theiler).min(self.s.n_samples() - 1),
+            );
             for j in a..=b {
                 if inside((self.s.row(j)[0] - x).abs()) {
                     c = c.saturating_sub(1);
@@ -185,15 +234,28 @@ impl<'a> Index<'a> {
         let q = self.s.row(i);
         let inside = |d: f64| if strict { d < r } else { d <= r };
         match &self.tree {
-            Some(t) => t.within(q, r).into_iter().filter(|&(d, j)| inside(d) && !self.excluded(i, j)).map(|(_, j)| j).collect(),
-            None => (0..self.s.n_samples()).filter(|&j| !self.excluded(i, j) && inside(distance(q, self.s.row(j), self.metric))).collect(),
+            Some(t) => t
+                .within(q, r)
+                .into_iter()
+                .filter(|&(d, j)| inside(d) && !self.excluded(i, j))
+                .map(|(_, j)| j)
+                .collect(),
+            None => (0..self.s.n_samples())
+                .filter(|&j| {
+                    !self.excluded(i, j) && inside(distance(q, self.s.row(j), self.metric))
+                })
+                .collect(),
         }
     }
 }
 
 /// The k-th smallest distance among non-excluded candidates, if at least k are there.
 fn kth_distance(c: &[(f64, usize)], i: usize, k: usize, idx: &Index<'_>) -> Option<f64> {
-    let mut d: Vec<f64> = c.iter().filter(|(_, j)| !idx.excluded(i, *j)).map(|(d, _)| *d).collect();
+    let mut d: Vec<f64> = c
+        .iter()
+        .filter(|(_, j)| !idx.excluded(i, *j))
+        .map(|(d, _)| *d)
+        .collect();
     if d.len() < k {
         return None;
     }

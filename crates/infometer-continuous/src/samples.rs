@@ -38,10 +38,18 @@ impl Samples {
             return Err(ContinuousError::Empty { what: "columns" });
         }
         if data.len() != n * d {
-            return Err(ContinuousError::ShapeMismatch { what: "n × d buffer", expected: n * d, got: data.len() });
+            return Err(ContinuousError::ShapeMismatch {
+                what: "n × d buffer",
+                expected: n * d,
+                got: data.len(),
+            });
         }
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(ContinuousError::NonFinite { row: i / d, col: i % d, value: data[i] });
+            return Err(ContinuousError::NonFinite {
+                row: i / d,
+                col: i % d,
+                value: data[i],
+            });
         }
         Ok(Samples { n, d, data })
     }
@@ -57,7 +65,11 @@ impl Samples {
         }
         let n = cols[0].len();
         if let Some(c) = cols.iter().find(|c| c.len() != n) {
-            return Err(ContinuousError::ShapeMismatch { what: "column lengths", expected: n, got: c.len() });
+            return Err(ContinuousError::ShapeMismatch {
+                what: "column lengths",
+                expected: n,
+                got: c.len(),
+            });
         }
         let mut data = Vec::with_capacity(n * d);
         for i in 0..n {
@@ -103,7 +115,11 @@ impl Samples {
         for &i in idx {
             data.extend_from_slice(self.row(i));
         }
-        Samples { n: idx.len(), d: self.d, data }
+        Samples {
+            n: idx.len(),
+            d: self.d,
+            data,
+        }
     }
 
     /// Columns side by side: [self | other].
@@ -130,9 +146,13 @@ impl Samples {
         for j in 0..self.d {
             let col = self.column(j);
             let mean = col.iter().sum::<f64>() / self.n as f64;
-            let var = if self.n > 1 { col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64 } else { 0.0 };
+            let var = if self.n > 1 {
+                col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
+            } else {
+                0.0
+            };
             let sd = var.sqrt();
-            if !(sd > 0.0) || !sd.is_finite() {
+            if sd.is_nan() || sd <= 0.0 || !sd.is_finite() {
                 return Err(ContinuousError::ConstantColumn { col: j });
             }
             for i in 0..self.n {
@@ -157,5 +177,13 @@ impl Samples {
 }
 
 pub(crate) fn check_same_n(a: &Samples, b: &Samples) -> Result<()> {
-    if a.n == b.n { Ok(()) } else { Err(ContinuousError::ShapeMismatch { what: "samples per variable", expected: a.n, got: b.n }) }
+    if a.n == b.n {
+        Ok(())
+    } else {
+        Err(ContinuousError::ShapeMismatch {
+            what: "samples per variable",
+            expected: a.n,
+            got: b.n,
+        })
+    }
 }

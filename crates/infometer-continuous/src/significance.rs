@@ -52,12 +52,21 @@ fn rng_for(seed: u64, s: usize) -> ChaCha8Rng {
 /// # References
 /// Phipson & Smyth, "Permutation p-values should never be zero", Stat. Appl. Genet. Mol. Biol. 9(1), 2010;
 /// Lizier, JIDT (surrogates for MI and TE significance).
-pub fn permutation_test<F>(n: usize, n_surrogates: usize, seed: u64, estimate: F) -> Result<PermutationTest>
+pub fn permutation_test<F>(
+    n: usize,
+    n_surrogates: usize,
+    seed: u64,
+    estimate: F,
+) -> Result<PermutationTest>
 where
     F: Fn(&[usize]) -> Result<f64> + Sync,
 {
     if n_surrogates == 0 {
-        return Err(ContinuousError::InvalidParameter { name: "permutations", value: 0.0, reason: "must be at least 1" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "permutations",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
     let identity: Vec<usize> = (0..n).collect();
     let observed = estimate(&identity)?;
@@ -71,8 +80,18 @@ where
         .collect::<Result<_>>()?;
     let ge = null.iter().filter(|&&v| v >= observed).count();
     let mean = null.iter().sum::<f64>() / null.len() as f64;
-    let sd = if null.len() > 1 { (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (null.len() - 1) as f64).sqrt() } else { 0.0 };
-    Ok(PermutationTest { observed, p_value: (1 + ge) as f64 / (1 + n_surrogates) as f64, null_mean: mean, null_sd: sd, null })
+    let sd = if null.len() > 1 {
+        (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (null.len() - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    Ok(PermutationTest {
+        observed,
+        p_value: (1 + ge) as f64 / (1 + n_surrogates) as f64,
+        null_mean: mean,
+        null_sd: sd,
+        null,
+    })
 }
 
 /// A percentile bootstrap confidence interval.
@@ -105,15 +124,29 @@ pub struct BootstrapInterval {
 ///
 /// # References
 /// Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993, ch. 13.
-pub fn bootstrap_ci<F>(n: usize, n_resamples: usize, level: f64, seed: u64, estimate: F) -> Result<BootstrapInterval>
+pub fn bootstrap_ci<F>(
+    n: usize,
+    n_resamples: usize,
+    level: f64,
+    seed: u64,
+    estimate: F,
+) -> Result<BootstrapInterval>
 where
     F: Fn(&[usize]) -> Result<f64> + Sync,
 {
     if n_resamples == 0 {
-        return Err(ContinuousError::InvalidParameter { name: "resamples", value: 0.0, reason: "must be at least 1" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "resamples",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
     if !(level > 0.0 && level < 1.0) {
-        return Err(ContinuousError::InvalidParameter { name: "level", value: level, reason: "must lie in (0, 1)" });
+        return Err(ContinuousError::InvalidParameter {
+            name: "level",
+            value: level,
+            reason: "must lie in (0, 1)",
+        });
     }
     let identity: Vec<usize> = (0..n).collect();
     let est = estimate(&identity)?;
@@ -133,5 +166,10 @@ where
         vals[lo] + (vals[hi] - vals[lo]) * (pos - lo as f64)
     };
     let a = (1.0 - level) / 2.0;
-    Ok(BootstrapInterval { estimate: est, lower: q(a), upper: q(1.0 - a), level })
+    Ok(BootstrapInterval {
+        estimate: est,
+        lower: q(a),
+        upper: q(1.0 - a),
+        level,
+    })
 }

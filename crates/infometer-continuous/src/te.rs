@@ -25,7 +25,13 @@ pub struct TeEmbedding {
 
 impl Default for TeEmbedding {
     fn default() -> Self {
-        TeEmbedding { target_history: 1, target_spacing: 1, source_history: 1, source_spacing: 1, delay: 1 }
+        TeEmbedding {
+            target_history: 1,
+            target_spacing: 1,
+            source_history: 1,
+            source_spacing: 1,
+            delay: 1,
+        }
     }
 }
 
@@ -55,20 +61,42 @@ pub enum TeEstimator {
 /// assert_eq!(past.column(0), vec![10.0, 11.0, 12.0, 13.0]);
 /// assert_eq!(src.column(0), vec![0.0, 1.0, 2.0, 3.0]);
 /// ```
-pub fn embed_te(source: &[f64], target: &[f64], e: &TeEmbedding) -> Result<(Samples, Samples, Samples)> {
+pub fn embed_te(
+    source: &[f64],
+    target: &[f64],
+    e: &TeEmbedding,
+) -> Result<(Samples, Samples, Samples)> {
     if source.len() != target.len() {
-        return Err(ContinuousError::ShapeMismatch { what: "source and target lengths", expected: target.len(), got: source.len() });
+        return Err(ContinuousError::ShapeMismatch {
+            what: "source and target lengths",
+            expected: target.len(),
+            got: source.len(),
+        });
     }
-    for (name, v) in [("target_history", e.target_history), ("target_spacing", e.target_spacing), ("source_history", e.source_history), ("source_spacing", e.source_spacing), ("delay", e.delay)] {
+    for (name, v) in [
+        ("target_history", e.target_history),
+        ("target_spacing", e.target_spacing),
+        ("source_history", e.source_history),
+        ("source_spacing", e.source_spacing),
+        ("delay", e.delay),
+    ] {
         if v == 0 {
-            return Err(ContinuousError::InvalidParameter { name, value: 0.0, reason: "must be at least 1" });
+            return Err(ContinuousError::InvalidParameter {
+                name,
+                value: 0.0,
+                reason: "must be at least 1",
+            });
         }
     }
     let n = target.len();
     // first t (index of the next target value) with all history available
-    let start = ((e.target_history - 1) * e.target_spacing + 1).max((e.source_history - 1) * e.source_spacing + e.delay);
+    let start = ((e.target_history - 1) * e.target_spacing + 1)
+        .max((e.source_history - 1) * e.source_spacing + e.delay);
     if n <= start + 1 {
-        return Err(ContinuousError::TooFewSamples { k: start + 2, available: n });
+        return Err(ContinuousError::TooFewSamples {
+            k: start + 2,
+            available: n,
+        });
     }
     let rows = n - start;
     let mut next = Vec::with_capacity(rows);
@@ -83,7 +111,11 @@ pub fn embed_te(source: &[f64], target: &[f64], e: &TeEmbedding) -> Result<(Samp
             src.push(source[t - e.delay - h * e.source_spacing]);
         }
     }
-    Ok((Samples::new(rows, 1, next)?, Samples::new(rows, e.target_history, past)?, Samples::new(rows, e.source_history, src)?))
+    Ok((
+        Samples::new(rows, 1, next)?,
+        Samples::new(rows, e.target_history, past)?,
+        Samples::new(rows, e.source_history, src)?,
+    ))
 }
 
 /// Transfer entropy T(X → Y) in nats: I(Y_{t+1} ; X_past | Y_past).
@@ -119,7 +151,12 @@ pub fn embed_te(source: &[f64], target: &[f64], e: &TeEmbedding) -> Result<(Samp
 /// "Measuring information-transfer delays", PLoS ONE 8(2), 2013 (delay u); Barnett, Barrett,
 /// Seth, "Granger causality and transfer entropy are equivalent for Gaussian variables",
 /// PRL 103, 238701, 2009.
-pub fn transfer_entropy(source: &[f64], target: &[f64], e: &TeEmbedding, est: &TeEstimator) -> Result<f64> {
+pub fn transfer_entropy(
+    source: &[f64],
+    target: &[f64],
+    e: &TeEmbedding,
+    est: &TeEstimator,
+) -> Result<f64> {
     match est {
         TeEstimator::Gaussian => {
             let (next, past, src) = embed_te(source, target, e)?;
@@ -127,11 +164,18 @@ pub fn transfer_entropy(source: &[f64], target: &[f64], e: &TeEmbedding, est: &T
         }
         TeEstimator::Ksg(cfg) => {
             cfg.validate()?;
-            let prep = cfg.prepare(&[&Samples::from_column(source)?, &Samples::from_column(target)?])?;
+            let prep = cfg.prepare(&[
+                &Samples::from_column(source)?,
+                &Samples::from_column(target)?,
+            ])?;
             let (s, t) = (prep[0].column(0), prep[1].column(0));
             let (next, past, src) = embed_te(&s, &t, e)?;
             cfg.check_k(next.n_samples())?;
-            let plain = KsgConfig { standardize: false, noise: 0.0, ..cfg.clone() };
+            let plain = KsgConfig {
+                standardize: false,
+                noise: 0.0,
+                ..cfg.clone()
+            };
             crate::ksg::ksg_cmi_prepared(&[next, src, past], &plain)
         }
     }
@@ -164,21 +208,40 @@ pub fn transfer_entropy(source: &[f64], target: &[f64], e: &TeEmbedding, est: &T
 /// # References
 /// Lizier et al., "Multivariate information-theoretic measures reveal directed information
 /// structure", J. Comput. Neurosci. 30, 2011 (surrogates that keep the target's past).
-pub fn transfer_entropy_test(source: &[f64], target: &[f64], e: &TeEmbedding, est: &TeEstimator, n_surrogates: usize, seed: u64) -> Result<crate::PermutationTest> {
+pub fn transfer_entropy_test(
+    source: &[f64],
+    target: &[f64],
+    e: &TeEmbedding,
+    est: &TeEstimator,
+    n_surrogates: usize,
+    seed: u64,
+) -> Result<crate::PermutationTest> {
     match est {
         TeEstimator::Gaussian => {
             let (next, past, src) = embed_te(source, target, e)?;
-            crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| gaussian_cmi(&next, &src.take_rows(p), &past))
+            crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
+                gaussian_cmi(&next, &src.take_rows(p), &past)
+            })
         }
         TeEstimator::Ksg(cfg) => {
             cfg.validate()?;
-            let prep = cfg.prepare(&[&Samples::from_column(source)?, &Samples::from_column(target)?])?;
+            let prep = cfg.prepare(&[
+                &Samples::from_column(source)?,
+                &Samples::from_column(target)?,
+            ])?;
             let (s, t) = (prep[0].column(0), prep[1].column(0));
             let (next, past, src) = embed_te(&s, &t, e)?;
             cfg.check_k(next.n_samples())?;
-            let plain = KsgConfig { standardize: false, noise: 0.0, ..cfg.clone() };
+            let plain = KsgConfig {
+                standardize: false,
+                noise: 0.0,
+                ..cfg.clone()
+            };
             crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
-                crate::ksg::ksg_cmi_prepared(&[next.clone(), src.take_rows(p), past.clone()], &plain)
+                crate::ksg::ksg_cmi_prepared(
+                    &[next.clone(), src.take_rows(p), past.clone()],
+                    &plain,
+                )
             })
         }
     }

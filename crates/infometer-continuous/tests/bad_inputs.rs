@@ -8,25 +8,108 @@ use proptest::prelude::*;
 #[test]
 fn typed_errors() {
     let (x, y) = gauss(10, 1, 0.5, 1);
-    assert!(matches!(ksg_mi(&x, &y, &KsgConfig { k: 10, ..Default::default() }), Err(ContinuousError::TooFewSamples { .. })));
-    assert!(matches!(ksg_mi(&x, &y, &KsgConfig { k: 0, ..Default::default() }), Err(ContinuousError::InvalidParameter { .. })));
-    assert!(matches!(ksg_mi(&x, &y, &KsgConfig { k: 2, theiler: 4, ..Default::default() }), Err(ContinuousError::TooFewSamples { .. })));
+    assert!(matches!(
+        ksg_mi(
+            &x,
+            &y,
+            &KsgConfig {
+                k: 10,
+                ..Default::default()
+            }
+        ),
+        Err(ContinuousError::TooFewSamples { .. })
+    ));
+    assert!(matches!(
+        ksg_mi(
+            &x,
+            &y,
+            &KsgConfig {
+                k: 0,
+                ..Default::default()
+            }
+        ),
+        Err(ContinuousError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        ksg_mi(
+            &x,
+            &y,
+            &KsgConfig {
+                k: 2,
+                theiler: 4,
+                ..Default::default()
+            }
+        ),
+        Err(ContinuousError::TooFewSamples { .. })
+    ));
     let (x2, _) = gauss(11, 1, 0.5, 1);
-    assert!(matches!(ksg_mi(&x2, &y, &KsgConfig::default()), Err(ContinuousError::ShapeMismatch { .. })));
+    assert!(matches!(
+        ksg_mi(&x2, &y, &KsgConfig::default()),
+        Err(ContinuousError::ShapeMismatch { .. })
+    ));
     let c = col(&[1.0; 10]);
-    assert_eq!(ksg_mi(&c, &y, &KsgConfig::default()), Err(ContinuousError::ConstantColumn { col: 0 }));
+    assert_eq!(
+        ksg_mi(&c, &y, &KsgConfig::default()),
+        Err(ContinuousError::ConstantColumn { col: 0 })
+    );
     // without standardisation, a constant column is a defined value: MI = 0 is what KSG gives with noise
-    let m = ksg_mi(&c, &y, &KsgConfig { standardize: false, ..Default::default() }).unwrap();
+    let m = ksg_mi(
+        &c,
+        &y,
+        &KsgConfig {
+            standardize: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(m.is_finite());
-    assert!(matches!(Samples::from_column(&[1.0, f64::INFINITY]), Err(ContinuousError::NonFinite { row: 1, .. })));
-    assert!(matches!(Samples::from_column(&[]), Err(ContinuousError::Empty { .. })));
-    assert!(matches!(gaussian_mi(&c, &y), Err(ContinuousError::SingularCovariance { .. })));
-    assert!(matches!(kl_entropy(&col(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), 2, Metric::MaxNorm), Err(ContinuousError::ZeroDistance { .. })));
-    assert!(matches!(mixed_mi(&[0, 1, 2], &col(&[1.0, 2.0, 3.0]), 3), Err(ContinuousError::TooFewSamples { .. })));
-    assert!(embed_te(&[1.0; 3], &[1.0; 3], &TeEmbedding { target_history: 3, ..Default::default() }).is_err());
-    assert!(embed_te(&[1.0; 5], &[1.0; 5], &TeEmbedding { delay: 0, ..Default::default() }).is_err());
+    assert!(matches!(
+        Samples::from_column(&[1.0, f64::INFINITY]),
+        Err(ContinuousError::NonFinite { row: 1, .. })
+    ));
+    assert!(matches!(
+        Samples::from_column(&[]),
+        Err(ContinuousError::Empty { .. })
+    ));
+    assert!(matches!(
+        gaussian_mi(&c, &y),
+        Err(ContinuousError::SingularCovariance { .. })
+    ));
+    assert!(matches!(
+        kl_entropy(&col(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), 2, Metric::MaxNorm),
+        Err(ContinuousError::ZeroDistance { .. })
+    ));
+    assert!(matches!(
+        mixed_mi(&[0, 1, 2], &col(&[1.0, 2.0, 3.0]), 3),
+        Err(ContinuousError::TooFewSamples { .. })
+    ));
+    assert!(
+        embed_te(
+            &[1.0; 3],
+            &[1.0; 3],
+            &TeEmbedding {
+                target_history: 3,
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        embed_te(
+            &[1.0; 5],
+            &[1.0; 5],
+            &TeEmbedding {
+                delay: 0,
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
     assert!(permutation_test(3, 0, 0, |_| Ok(0.0)).is_err());
-    assert_eq!(ContinuousError::ConstantColumn { col: 2 }.to_string(), "column 2 is constant (zero variance); it carries no information and cannot be standardised");
+    assert_eq!(
+        ContinuousError::ConstantColumn { col: 2 }.to_string(),
+        "column 2 is constant (zero variance); it carries no information and cannot be standardised"
+    );
 }
 
 proptest! {

@@ -24,7 +24,10 @@ pub fn gauss(n: usize, d: usize, rho: f64, seed: u64) -> (Samples, Samples) {
         x.push(a);
         y.push(rho * a + (1.0 - rho * rho).sqrt() * normal(&mut r));
     }
-    (Samples::new(n, d, x).unwrap(), Samples::new(n, d, y).unwrap())
+    (
+        Samples::new(n, d, x).unwrap(),
+        Samples::new(n, d, y).unwrap(),
+    )
 }
 
 pub fn uniform(r: &mut ChaCha8Rng) -> f64 {
@@ -41,7 +44,11 @@ pub fn mean(v: &[f64]) -> f64 {
 
 /// Reads the JIDT SFI heart/breath/O2 series (whitespace separated, % comments).
 pub fn sfi() -> Vec<[f64; 3]> {
-    let text = std::fs::read_to_string(format!("{}/tests/data/jidt-SFI-heartRate_breathVol_bloodOx.txt", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/data/jidt-SFI-heartRate_breathVol_bloodOx.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('%'))
         .map(|l| {

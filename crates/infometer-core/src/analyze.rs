@@ -182,14 +182,22 @@ impl<'a, T: Element> Analyze<'a, T> {
                         .map(|l| self.logits.row(i)[l[i] as usize].to_f64());
                     match &self.reference {
                         None => {
-                            let st = kernel::single(x, inv_t).map_err(|e| row_err(e, i, vocab, "logits"))?;
+                            let st = kernel::single(x, inv_t)
+                                .map_err(|e| row_err(e, i, vocab, "logits"))?;
                             *slot = Slot::from_single(&st, label_logit, inv_t);
                         }
                         Some(r) => {
                             let y = T::as_lanes(r.row(i), sy);
-                            let st = kernel::pair(x, y, inv_t, want_js, bx, by).map_err(|(is_ref, e)| {
-                                row_err(e, i, vocab, if is_ref { "reference logits" } else { "logits" })
-                            })?;
+                            let st = kernel::pair(x, y, inv_t, want_js, bx, by).map_err(
+                                |(is_ref, e)| {
+                                    row_err(
+                                        e,
+                                        i,
+                                        vocab,
+                                        if is_ref { "reference logits" } else { "logits" },
+                                    )
+                                },
+                            )?;
                             *slot = Slot::from_single(&st.p, label_logit, inv_t);
                             slot.kl_pq = st.kl_pq;
                             slot.kl_qp = st.kl_qp;
@@ -215,7 +223,10 @@ impl<'a, T: Element> Analyze<'a, T> {
             kl_qp: has_ref.then(|| col(|s| s.kl_qp)),
             js: (has_ref && want_js).then(|| col(|s| s.js)),
             labels: self.labels.map(|l| {
-                l.iter().zip(&valid).map(|(&y, &v)| if v { y } else { -1 }).collect()
+                l.iter()
+                    .zip(&valid)
+                    .map(|(&y, &v)| if v { y } else { -1 })
+                    .collect()
             }),
             valid,
         })
@@ -234,7 +245,10 @@ impl TokenMeasures {
     /// Whether each valid token's top-1 class equals its label (None without labels).
     pub fn correct(&self) -> Option<Vec<bool>> {
         self.labels.as_ref().map(|l| {
-            l.iter().zip(&self.top1_index).map(|(&y, &t)| y >= 0 && y as u64 == t as u64).collect()
+            l.iter()
+                .zip(&self.top1_index)
+                .map(|(&y, &t)| y >= 0 && y as u64 == t as u64)
+                .collect()
         })
     }
 }
@@ -261,7 +275,17 @@ impl Default for Slot {
 impl Slot {
     fn invalid() -> Self {
         let nan = f64::NAN;
-        Slot { lse: nan, entropy: nan, top1: 0, top1_prob: nan, nll: nan, brier: nan, kl_pq: nan, kl_qp: nan, js: nan }
+        Slot {
+            lse: nan,
+            entropy: nan,
+            top1: 0,
+            top1_prob: nan,
+            nll: nan,
+            brier: nan,
+            kl_pq: nan,
+            kl_qp: nan,
+            js: nan,
+        }
     }
     fn from_single(st: &kernel::RowStats, label_logit: Option<f64>, inv_t: f64) -> Self {
         let mut s = Slot::invalid();
@@ -279,12 +303,24 @@ impl Slot {
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
-    if expected == got { Ok(()) } else { Err(CoreError::ShapeMismatch { what, expected, got }) }
+    if expected == got {
+        Ok(())
+    } else {
+        Err(CoreError::ShapeMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
 }
 
 fn row_err(e: RowError, row: usize, vocab: usize, what: &'static str) -> CoreError {
     match e {
-        RowError::NonFinite(j, value) => CoreError::NonFinite { what, index: row * vocab + j, value },
+        RowError::NonFinite(j, value) => CoreError::NonFinite {
+            what,
+            index: row * vocab + j,
+            value,
+        },
         RowError::NoMass => CoreError::NoMass { row },
     }
 }

@@ -106,7 +106,11 @@ impl Default for Base {
 
 impl std::fmt::Display for Base {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if *self == Base::E { f.write_str("e") } else { write!(f, "{}", self.0) }
+        if *self == Base::E {
+            f.write_str("e")
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
 }
 
@@ -117,11 +121,14 @@ impl std::str::FromStr for Base {
             "e" | "nats" | "nat" => Ok(Base::E),
             "2" | "bits" | "bit" => Ok(Base::TWO),
             "10" | "hartleys" | "dits" => Ok(Base::TEN),
-            other => other.parse::<f64>().map_err(|_| CoreError::InvalidParameter {
-                name: "base",
-                value: f64::NAN,
-                reason: "expected e, 2, 10 or a number greater than 1",
-            }).and_then(Base::new),
+            other => other
+                .parse::<f64>()
+                .map_err(|_| CoreError::InvalidParameter {
+                    name: "base",
+                    value: f64::NAN,
+                    reason: "expected e, 2, 10 or a number greater than 1",
+                })
+                .and_then(Base::new),
         }
     }
 }

@@ -61,10 +61,18 @@ pub struct Calibration {
 /// Binning", AAAI 2015; Guo et al., "On Calibration of Modern Neural Networks", ICML 2017.
 pub fn calibration(confidence: &[f64], correct: &[bool], n_bins: usize) -> Result<Calibration> {
     if n_bins == 0 {
-        return Err(CoreError::InvalidParameter { name: "n_bins", value: 0.0, reason: "must be at least 1" });
+        return Err(CoreError::InvalidParameter {
+            name: "n_bins",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
     if confidence.len() != correct.len() {
-        return Err(CoreError::ShapeMismatch { what: "correctness", expected: confidence.len(), got: correct.len() });
+        return Err(CoreError::ShapeMismatch {
+            what: "correctness",
+            expected: confidence.len(),
+            got: correct.len(),
+        });
     }
     if confidence.is_empty() {
         return Err(CoreError::NoValidTokens);
@@ -87,13 +95,23 @@ pub fn calibration(confidence: &[f64], correct: &[bool], n_bins: usize) -> Resul
     let bins = (0..n_bins)
         .map(|b| {
             let k = count[b];
-            let (mc, acc) = if k == 0 { (f64::NAN, f64::NAN) } else { (sum_c[b] / k as f64, sum_a[b] / k as f64) };
+            let (mc, acc) = if k == 0 {
+                (f64::NAN, f64::NAN)
+            } else {
+                (sum_c[b] / k as f64, sum_a[b] / k as f64)
+            };
             if k > 0 {
                 let gap = (acc - mc).abs();
                 ece += k as f64 / n * gap;
                 mce = mce.max(gap);
             }
-            ReliabilityBin { lower: b as f64 / n_bins as f64, upper: (b + 1) as f64 / n_bins as f64, count: k, mean_confidence: mc, accuracy: acc }
+            ReliabilityBin {
+                lower: b as f64 / n_bins as f64,
+                upper: (b + 1) as f64 / n_bins as f64,
+                count: k,
+                mean_confidence: mc,
+                accuracy: acc,
+            }
         })
         .collect();
     Ok(Calibration { ece, mce, bins })
@@ -134,15 +152,26 @@ pub struct TemperatureFit {
 ///
 /// # References
 /// Guo et al., "On Calibration of Modern Neural Networks", ICML 2017, §4.2.
-pub fn fit_temperature<T: Element>(logits: Rows<'_, T>, labels: &[i64], mask: Option<&[bool]>) -> Result<TemperatureFit> {
+pub fn fit_temperature<T: Element>(
+    logits: Rows<'_, T>,
+    labels: &[i64],
+    mask: Option<&[bool]>,
+) -> Result<TemperatureFit> {
     let eval = |beta: f64| -> Result<f64> {
-        let mut a = Analyze::new(logits).labels(labels).temperature(1.0 / beta).with_js(false);
+        let mut a = Analyze::new(logits)
+            .labels(labels)
+            .temperature(1.0 / beta)
+            .with_js(false);
         if let Some(m) = mask {
             a = a.mask(m);
         }
         let m = a.run()?;
         let nll = m.nll.expect("labels were given");
-        let (s, c) = nll.iter().zip(&m.valid).filter(|(_, v)| **v).fold((0.0, 0usize), |(s, c), (x, _)| (s + x, c + 1));
+        let (s, c) = nll
+            .iter()
+            .zip(&m.valid)
+            .filter(|(_, v)| **v)
+            .fold((0.0, 0usize), |(s, c), (x, _)| (s + x, c + 1));
         if c == 0 {
             return Err(CoreError::NoValidTokens);
         }
@@ -172,6 +201,14 @@ pub fn fit_temperature<T: Element>(logits: Rows<'_, T>, labels: &[i64], mask: Op
     }
     let beta = (0.5 * (a + b)).exp();
     let nll_after = eval(beta)?;
-    let (temperature, nll_after) = if nll_after <= nll_before { (1.0 / beta, nll_after) } else { (1.0, nll_before) };
-    Ok(TemperatureFit { temperature, nll_before, nll_after })
+    let (temperature, nll_after) = if nll_after <= nll_before {
+        (1.0 / beta, nll_after)
+    } else {
+        (1.0, nll_before)
+    };
+    Ok(TemperatureFit {
+        temperature,
+        nll_before,
+        nll_after,
+    })
 }

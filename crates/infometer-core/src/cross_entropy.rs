@@ -102,23 +102,47 @@ impl Loss {
 /// # References
 /// PyTorch documentation, `torch.nn.CrossEntropyLoss`; Szegedy et al., "Rethinking the
 /// Inception Architecture", CVPR 2016 (label smoothing).
-pub fn cross_entropy<T: Element>(logits: Rows<'_, T>, target: Target<'_>, opts: &CrossEntropyOptions) -> Result<Loss> {
+pub fn cross_entropy<T: Element>(
+    logits: Rows<'_, T>,
+    target: Target<'_>,
+    opts: &CrossEntropyOptions,
+) -> Result<Loss> {
     let n = logits.n_rows();
     let v = logits.vocab();
     let eps = opts.label_smoothing;
     if !(0.0..=1.0).contains(&eps) {
-        return Err(CoreError::InvalidParameter { name: "label_smoothing", value: eps, reason: "must lie in [0, 1]" });
+        return Err(CoreError::InvalidParameter {
+            name: "label_smoothing",
+            value: eps,
+            reason: "must lie in [0, 1]",
+        });
     }
     if !(opts.temperature.is_finite() && opts.temperature > 0.0) {
-        return Err(CoreError::InvalidParameter { name: "temperature", value: opts.temperature, reason: "must be finite and positive" });
+        return Err(CoreError::InvalidParameter {
+            name: "temperature",
+            value: opts.temperature,
+            reason: "must be finite and positive",
+        });
     }
     if let Some(w) = &opts.weights {
         if w.len() != v {
-            return Err(CoreError::ShapeMismatch { what: "class weights", expected: v, got: w.len() });
+            return Err(CoreError::ShapeMismatch {
+                what: "class weights",
+                expected: v,
+                got: w.len(),
+            });
         }
-        if let Some((i, &x)) = w.iter().enumerate().find(|(_, x)| !(x.is_finite() && **x >= 0.0)) {
+        if let Some((i, &x)) = w
+            .iter()
+            .enumerate()
+            .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
+        {
             let _ = i;
-            return Err(CoreError::InvalidParameter { name: "weight", value: x, reason: "class weights must be finite and non-negative" });
+            return Err(CoreError::InvalidParameter {
+                name: "weight",
+                value: x,
+                reason: "class weights must be finite and non-negative",
+            });
         }
     }
     let inv_t = 1.0 / opts.temperature;
@@ -126,21 +150,37 @@ pub fn cross_entropy<T: Element>(logits: Rows<'_, T>, target: Target<'_>, opts: 
     let (sparse, dense) = match target {
         Target::Sparse(l) => {
             if l.len() != n {
-                return Err(CoreError::ShapeMismatch { what: "labels", expected: n, got: l.len() });
+                return Err(CoreError::ShapeMismatch {
+                    what: "labels",
+                    expected: n,
+                    got: l.len(),
+                });
             }
             for (row, &label) in l.iter().enumerate() {
                 if label != opts.ignore_index && (label < 0 || label as u64 >= v as u64) {
-                    return Err(CoreError::LabelOutOfRange { row, label, vocab: v });
+                    return Err(CoreError::LabelOutOfRange {
+                        row,
+                        label,
+                        vocab: v,
+                    });
                 }
             }
             (Some(l), None)
         }
         Target::Dense(t) => {
             if t.len() != n * v {
-                return Err(CoreError::ShapeMismatch { what: "dense targets", expected: n * v, got: t.len() });
+                return Err(CoreError::ShapeMismatch {
+                    what: "dense targets",
+                    expected: n * v,
+                    got: t.len(),
+                });
             }
             if let Some((index, &value)) = t.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Err(CoreError::NonFinite { what: "dense targets", index, value });
+                return Err(CoreError::NonFinite {
+                    what: "dense targets",
+                    index,
+                    value,
+                });
             }
             (None, Some(t))
         }
@@ -150,22 +190,26 @@ pub fn cross_entropy<T: Element>(logits: Rows<'_, T>, target: Target<'_>, opts: 
         .into_par_iter()
         .with_min_len(4)
         .map_init(Vec::new, |scratch, i| -> Result<(f64, f64)> {
-            if let Some(l) = sparse {
-                if l[i] == opts.ignore_index {
-                    return Ok((0.0, 0.0));
-                }
+            if sparse.is_some_and(|l| l[i] == opts.ignore_index) {
+                return Ok((0.0, 0.0));
             }
             let raw = logits.row(i);
             let x = T::as_lanes(raw, scratch);
             let st = kernel::single(x, inv_t).map_err(|e| match e {
-                kernel::RowError::NonFinite(j, value) => CoreError::NonFinite { what: "logits", index: i * v + j, value },
+                kernel::RowError::NonFinite(j, value) => CoreError::NonFinite {
+                    what: "logits",
+                    index: i * v + j,
+                    value,
+                },
                 kernel::RowError::NoMass => CoreError::NoMass { row: i },
             })?;
             let lse = st.lse();
             let logp = |c: usize| raw[c].to_f64() * inv_t - lse;
             // Σ_c w_c (−log p_c), only when smoothing needs it; +inf if any logit is −inf
             let smooth = |weighted: bool| -> f64 {
-                (0..v).map(|c| if weighted { w(c) } else { 1.0 } * -logp(c)).sum::<f64>()
+                (0..v)
+                    .map(|c| if weighted { w(c) } else { 1.0 } * -logp(c))
+                    .sum::<f64>()
             };
             if let Some(l) = sparse {
                 let y = l[i] as usize;

@@ -36,13 +36,19 @@ impl Distribution {
     /// See the type's documentation.
     pub fn from_probs<T: Element>(probs: &[T]) -> Result<Self> {
         if probs.is_empty() {
-            return Err(CoreError::Empty { what: "probabilities" });
+            return Err(CoreError::Empty {
+                what: "probabilities",
+            });
         }
         let mut p = Vec::with_capacity(probs.len());
         for (index, v) in probs.iter().enumerate() {
             let v = v.to_f64();
             if !v.is_finite() {
-                return Err(CoreError::NonFinite { what: "probabilities", index, value: v });
+                return Err(CoreError::NonFinite {
+                    what: "probabilities",
+                    index,
+                    value: v,
+                });
             }
             if !(0.0..=1.0).contains(&v) {
                 return Err(CoreError::InvalidProbability { index, value: v });
@@ -66,7 +72,11 @@ impl Distribution {
         for (index, v) in counts.iter().enumerate() {
             let v = v.to_f64();
             if !v.is_finite() {
-                return Err(CoreError::NonFinite { what: "counts", index, value: v });
+                return Err(CoreError::NonFinite {
+                    what: "counts",
+                    index,
+                    value: v,
+                });
             }
             if v < 0.0 {
                 return Err(CoreError::InvalidProbability { index, value: v });
@@ -89,16 +99,25 @@ impl Distribution {
     /// See the type's documentation.
     pub fn from_log_probs<T: Element>(log_probs: &[T]) -> Result<Self> {
         if log_probs.is_empty() {
-            return Err(CoreError::Empty { what: "log-probabilities" });
+            return Err(CoreError::Empty {
+                what: "log-probabilities",
+            });
         }
         let mut lp = Vec::with_capacity(log_probs.len());
         for (index, v) in log_probs.iter().enumerate() {
             let v = v.to_f64();
             if v.is_nan() || v == f64::INFINITY {
-                return Err(CoreError::NonFinite { what: "log-probabilities", index, value: v });
+                return Err(CoreError::NonFinite {
+                    what: "log-probabilities",
+                    index,
+                    value: v,
+                });
             }
             if v > NORMALIZATION_TOLERANCE {
-                return Err(CoreError::InvalidProbability { index, value: v.exp() });
+                return Err(CoreError::InvalidProbability {
+                    index,
+                    value: v.exp(),
+                });
             }
             lp.push(v.min(0.0));
         }
@@ -119,7 +138,10 @@ impl Distribution {
     ///
     /// # Errors
     /// As [`Distribution::from_logits`]; [`CoreError::InvalidParameter`] for T not finite and positive.
-    pub fn from_logits_with_temperature<T: Element>(logits: &[T], temperature: f64) -> Result<Self> {
+    pub fn from_logits_with_temperature<T: Element>(
+        logits: &[T],
+        temperature: f64,
+    ) -> Result<Self> {
         if logits.is_empty() {
             return Err(CoreError::Empty { what: "logits" });
         }
@@ -134,7 +156,11 @@ impl Distribution {
         for (index, v) in logits.iter().enumerate() {
             let v = v.to_f64();
             if v.is_nan() || v == f64::INFINITY {
-                return Err(CoreError::NonFinite { what: "logits", index, value: v });
+                return Err(CoreError::NonFinite {
+                    what: "logits",
+                    index,
+                    value: v,
+                });
             }
             x.push(v / temperature);
         }
@@ -169,7 +195,10 @@ fn check_sum(sum: f64) -> Result<()> {
     if (sum - 1.0).abs() <= NORMALIZATION_TOLERANCE {
         Ok(())
     } else {
-        Err(CoreError::NotNormalized { sum, tolerance: NORMALIZATION_TOLERANCE })
+        Err(CoreError::NotNormalized {
+            sum,
+            tolerance: NORMALIZATION_TOLERANCE,
+        })
     }
 }
 
@@ -177,7 +206,11 @@ fn same_len(p: &Distribution, q: &Distribution) -> Result<()> {
     if p.len() == q.len() {
         Ok(())
     } else {
-        Err(CoreError::ShapeMismatch { what: "distributions", expected: p.len(), got: q.len() })
+        Err(CoreError::ShapeMismatch {
+            what: "distributions",
+            expected: p.len(),
+            got: q.len(),
+        })
     }
 }
 
@@ -228,7 +261,11 @@ pub fn log_sum_exp(x: &[f64]) -> f64 {
 /// Shannon, "A Mathematical Theory of Communication", Bell Syst. Tech. J. 27, 1948.
 pub fn information_content(p: f64) -> Result<f64> {
     if p.is_nan() {
-        return Err(CoreError::NonFinite { what: "probability", index: 0, value: p });
+        return Err(CoreError::NonFinite {
+            what: "probability",
+            index: 0,
+            value: p,
+        });
     }
     if !(0.0..=1.0).contains(&p) {
         return Err(CoreError::InvalidProbability { index: 0, value: p });
@@ -253,7 +290,12 @@ pub fn information_content(p: f64) -> Result<f64> {
 /// # References
 /// Cover & Thomas, *Elements of Information Theory*, 2nd ed., eq. 2.1.
 pub fn entropy(p: &Distribution) -> f64 {
-    let h: f64 = p.p.iter().zip(&p.lp).filter(|(pi, _)| **pi > 0.0).map(|(pi, l)| -pi * l).sum();
+    let h: f64 =
+        p.p.iter()
+            .zip(&p.lp)
+            .filter(|(pi, _)| **pi > 0.0)
+            .map(|(pi, l)| -pi * l)
+            .sum();
     h.max(0.0)
 }
 
@@ -279,7 +321,12 @@ pub fn entropy(p: &Distribution) -> f64 {
 /// Cover & Thomas, *Elements of Information Theory*, 2nd ed., §2.3.
 pub fn cross_entropy_dist(p: &Distribution, q: &Distribution) -> Result<f64> {
     same_len(p, q)?;
-    Ok(p.p.iter().zip(&q.lp).filter(|(pi, _)| **pi > 0.0).map(|(pi, lq)| -pi * lq).sum())
+    Ok(p.p
+        .iter()
+        .zip(&q.lp)
+        .filter(|(pi, _)| **pi > 0.0)
+        .map(|(pi, lq)| -pi * lq)
+        .sum())
 }
 
 /// Kullback–Leibler divergence KL(p‖q) in nats: +inf where q_i = 0 < p_i, never an epsilon.
@@ -306,13 +353,12 @@ pub fn cross_entropy_dist(p: &Distribution, q: &Distribution) -> Result<f64> {
 /// Kullback & Leibler, "On information and sufficiency", Ann. Math. Statist. 22(1), 1951.
 pub fn kl_divergence(p: &Distribution, q: &Distribution) -> Result<f64> {
     same_len(p, q)?;
-    let kl: f64 = p
-        .p
-        .iter()
-        .zip(p.lp.iter().zip(&q.lp))
-        .filter(|(pi, _)| **pi > 0.0)
-        .map(|(pi, (lp, lq))| pi * (lp - lq))
-        .sum();
+    let kl: f64 =
+        p.p.iter()
+            .zip(p.lp.iter().zip(&q.lp))
+            .filter(|(pi, _)| **pi > 0.0)
+            .map(|(pi, (lp, lq))| pi * (lp - lq))
+            .sum();
     Ok(kl.max(0.0))
 }
 
@@ -343,9 +389,17 @@ pub fn kl_divergence(p: &Distribution, q: &Distribution) -> Result<f64> {
 pub fn kl_divergence_clamped(p: &Distribution, q: &Distribution, epsilon: f64) -> Result<f64> {
     same_len(p, q)?;
     if !(epsilon > 0.0 && epsilon < 1.0) {
-        return Err(CoreError::InvalidParameter { name: "epsilon", value: epsilon, reason: "must lie in (0, 1)" });
+        return Err(CoreError::InvalidParameter {
+            name: "epsilon",
+            value: epsilon,
+            reason: "must lie in (0, 1)",
+        });
     }
-    Ok(p.p.iter().zip(&q.p).map(|(a, b)| a * (a.max(epsilon) / b.max(epsilon)).ln()).sum())
+    Ok(p.p
+        .iter()
+        .zip(&q.p)
+        .map(|(a, b)| a * (a.max(epsilon) / b.max(epsilon)).ln())
+        .sum())
 }
 
 /// Jensen–Shannon divergence in nats, in [0, ln 2]; not the symmetrised KL.
@@ -410,7 +464,12 @@ pub fn js_divergence(p: &Distribution, q: &Distribution) -> Result<f64> {
 /// Tsybakov, *Introduction to Nonparametric Estimation*, 2009, §2.4.
 pub fn total_variation(p: &Distribution, q: &Distribution) -> Result<f64> {
     same_len(p, q)?;
-    Ok(0.5 * p.p.iter().zip(&q.p).map(|(a, b)| (a - b).abs()).sum::<f64>())
+    Ok(0.5
+        * p.p
+            .iter()
+            .zip(&q.p)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>())
 }
 
 /// Hellinger distance, in [0, 1].
@@ -461,7 +520,11 @@ pub fn hellinger(p: &Distribution, q: &Distribution) -> Result<f64> {
 /// Rényi, "On measures of entropy and information", Proc. 4th Berkeley Symp., 1961.
 pub fn renyi_entropy(p: &Distribution, alpha: f64) -> Result<f64> {
     if alpha.is_nan() || alpha < 0.0 {
-        return Err(CoreError::InvalidParameter { name: "alpha", value: alpha, reason: "must be ≥ 0" });
+        return Err(CoreError::InvalidParameter {
+            name: "alpha",
+            value: alpha,
+            reason: "must be ≥ 0",
+        });
     }
     if (alpha - 1.0).abs() < 1e-12 {
         return Ok(entropy(p));
@@ -472,6 +535,15 @@ pub fn renyi_entropy(p: &Distribution, alpha: f64) -> Result<f64> {
     if alpha == 0.0 {
         return Ok((p.p.iter().filter(|v| **v > 0.0).count() as f64).ln());
     }
-    let terms: Vec<f64> = p.lp.iter().map(|l| if *l == f64::NEG_INFINITY { f64::NEG_INFINITY } else { alpha * l }).collect();
+    let terms: Vec<f64> =
+        p.lp.iter()
+            .map(|l| {
+                if *l == f64::NEG_INFINITY {
+                    f64::NEG_INFINITY
+                } else {
+                    alpha * l
+                }
+            })
+            .collect();
     Ok((log_sum_exp(&terms) / (1.0 - alpha)).max(0.0))
 }

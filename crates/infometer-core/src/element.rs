@@ -183,11 +183,10 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let n = t - MAGIC;
     let r = xc - n * C1 - n * C2;
     let z = r * r;
-    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2)
-        * r
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let y = p * z + r + 1.0;
     let bits = ((t.to_bits() as i32 - MAGIC.to_bits() as i32 + 127) as u32) << 23;
     let v = y * f32::from_bits(bits);
@@ -216,7 +215,7 @@ pub(crate) fn ln_f32(x: f32) -> f32 {
         * m
         - 2.499_999_4e-1)
         * m
-        + 3.333_333_1e-1;
+        + 0.333_333_33;
     let ef = e as f32;
     let mut y = m * z * p;
     y += -2.121_944_4e-4 * ef;

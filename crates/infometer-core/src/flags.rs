@@ -25,13 +25,21 @@ impl SurprisalThreshold {
         match self {
             SurprisalThreshold::Information { value, base } => {
                 if value.is_nan() || value < 0.0 {
-                    return Err(CoreError::InvalidParameter { name: "threshold", value, reason: "must be ≥ 0" });
+                    return Err(CoreError::InvalidParameter {
+                        name: "threshold",
+                        value,
+                        reason: "must be ≥ 0",
+                    });
                 }
                 Ok(base.to_nats(value))
             }
             SurprisalThreshold::Probability(p) => {
                 if !(p > 0.0 && p <= 1.0) {
-                    return Err(CoreError::InvalidParameter { name: "probability threshold", value: p, reason: "must lie in (0, 1]" });
+                    return Err(CoreError::InvalidParameter {
+                        name: "probability threshold",
+                        value: p,
+                        reason: "must lie in (0, 1]",
+                    });
                 }
                 Ok(-p.ln())
             }
@@ -62,7 +70,15 @@ impl SurprisalThreshold {
 /// # References
 /// Shannon, Bell Syst. Tech. J. 27, 1948; Hale, "A Probabilistic Earley Parser as a
 /// Psycholinguistic Model", NAACL 2001 (surprisal).
-pub fn surprisal_flags(surprisal_nats: &[f64], threshold: SurprisalThreshold) -> Result<Vec<usize>> {
+pub fn surprisal_flags(
+    surprisal_nats: &[f64],
+    threshold: SurprisalThreshold,
+) -> Result<Vec<usize>> {
     let t = threshold.nats()?;
-    Ok(surprisal_nats.iter().enumerate().filter(|(_, s)| **s > t).map(|(i, _)| i).collect())
+    Ok(surprisal_nats
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s > t)
+        .map(|(i, _)| i)
+        .collect())
 }

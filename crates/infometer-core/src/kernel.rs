@@ -65,7 +65,7 @@ fn max_pass<L: Lane>(x: &[L]) -> Result<(L, usize), RowError> {
         let i = x.iter().position(|v| !v.below_inf()).unwrap_or(0);
         return Err(RowError::NonFinite(i, x[i].widen()));
     }
-    if !(m > L::NEG_INFINITY) {
+    if m.partial_cmp(&L::NEG_INFINITY) != Some(std::cmp::Ordering::Greater) {
         return Err(RowError::NoMass);
     }
     let top1 = x.iter().position(|&v| v == m).unwrap_or(0);
@@ -188,8 +188,9 @@ pub(crate) fn pair<L: Lane>(
         }
     }
     let tot: Vec<f64> = acc.iter().map(|a| a.iter().sum::<f64>()).collect();
-    let (sx, sy, tx, ty, qx, qy, cx, cy) =
-        (tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7]);
+    let (sx, sy, tx, ty, qx, qy, cx, cy) = (
+        tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7],
+    );
     let (lsx, lsy) = (sx.ln(), sy.ln());
     let p = RowStats {
         max: mx.widen() * inv_t,
@@ -208,8 +209,18 @@ pub(crate) fn pair<L: Lane>(
     // KL(P‖Q) = Σ p (dx − dy) − ln sx + ln sy; +inf when some dy = −inf where p > 0.
     let kl_pq = (cx / sx - lsx + lsy).max(0.0);
     let kl_qp = (cy / sy - lsy + lsx).max(0.0);
-    let js = if want_js { js_sweep(dx_buf, dy_buf, sx, sy) } else { f64::NAN };
-    Ok(PairStats { p, q, kl_pq, kl_qp, js })
+    let js = if want_js {
+        js_sweep(dx_buf, dy_buf, sx, sy)
+    } else {
+        f64::NAN
+    };
+    Ok(PairStats {
+        p,
+        q,
+        kl_pq,
+        kl_qp,
+        js,
+    })
 }
 
 /// JS(P,Q) = ½ Σ p (ln p − ln m) + ½ Σ q (ln q − ln m), m = (p+q)/2, from the stored
@@ -229,8 +240,16 @@ fn js_sweep<L: Lane>(dx: &[L], dy: &[L], sx: f64, sy: f64) -> f64 {
         let m = (p + q) * half;
         let keep = m > tiny;
         let lm = if keep { m } else { half }.ln_unit().widen();
-        let tp = if p > L::ZERO && keep { p.widen() * (d1.widen() - lsx - lm) } else { 0.0 };
-        let tq = if q > L::ZERO && keep { q.widen() * (d2.widen() - lsy - lm) } else { 0.0 };
+        let tp = if p > L::ZERO && keep {
+            p.widen() * (d1.widen() - lsx - lm)
+        } else {
+            0.0
+        };
+        let tq = if q > L::ZERO && keep {
+            q.widen() * (d2.widen() - lsy - lm)
+        } else {
+            0.0
+        };
         a[j] += tp + tq;
     };
     let n = dx.len();

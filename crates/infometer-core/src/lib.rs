@@ -23,34 +23,40 @@
 
 #![warn(missing_docs)]
 
-mod error;
-mod base;
-mod element;
-mod rows;
-mod kernel;
-mod distribution;
 mod analyze;
-mod report;
-mod cross_entropy;
-mod perplexity;
+mod base;
 mod calibration;
-mod rlhf;
-mod table;
+mod cross_entropy;
+mod distribution;
+mod element;
+mod error;
 mod flags;
+mod kernel;
+mod perplexity;
+mod report;
+mod rlhf;
+mod rows;
+mod table;
 
 pub use analyze::{Analyze, DEFAULT_IGNORE_INDEX, TokenMeasures};
 pub use base::Base;
-pub use calibration::{Calibration, DEFAULT_BINS, ReliabilityBin, TemperatureFit, calibration, fit_temperature};
+pub use calibration::{
+    Calibration, DEFAULT_BINS, ReliabilityBin, TemperatureFit, calibration, fit_temperature,
+};
 pub use cross_entropy::{CrossEntropyOptions, Loss, Reduction, Target, cross_entropy};
 pub use distribution::{
-    Distribution, NORMALIZATION_TOLERANCE, cross_entropy_dist, entropy, hellinger, information_content,
-    js_divergence, kl_divergence, kl_divergence_clamped, log_sum_exp, renyi_entropy, total_variation,
+    Distribution, NORMALIZATION_TOLERANCE, cross_entropy_dist, entropy, hellinger,
+    information_content, js_divergence, kl_divergence, kl_divergence_clamped, log_sum_exp,
+    renyi_entropy, total_variation,
 };
 pub use element::{Element, Lane};
 pub use error::{CoreError, Result};
 pub use flags::{SurprisalThreshold, surprisal_flags};
-pub use perplexity::{PerplexityAccumulator, Window, per_sequence_perplexity, perplexity, sliding_window_perplexity, sliding_windows};
+pub use perplexity::{
+    PerplexityAccumulator, Window, per_sequence_perplexity, perplexity, sliding_window_perplexity,
+    sliding_windows,
+};
 pub use report::{DEFAULT_UNCERTAINTY_THRESHOLD, PredictionReport, Summary};
-pub use rows::Rows;
 pub use rlhf::{KlEstimates, distillation_loss, kl_estimators, kl_penalized_rewards};
+pub use rows::Rows;
 pub use table::{JointTable, TableEstimator, TableMeasures};

@@ -48,7 +48,11 @@ impl PerplexityAccumulator {
     /// [`CoreError::NonFinite`] for NaN or a negative value.
     pub fn add(&mut self, nll: f64) -> Result<()> {
         if nll.is_nan() || nll < 0.0 {
-            return Err(CoreError::NonFinite { what: "nll", index: self.n_tokens as usize, value: nll });
+            return Err(CoreError::NonFinite {
+                what: "nll",
+                index: self.n_tokens as usize,
+                value: nll,
+            });
         }
         self.neumaier(nll);
         self.n_tokens += 1;
@@ -73,8 +77,15 @@ impl PerplexityAccumulator {
     /// # Errors
     /// [`CoreError::Empty`] when the pass had no labels.
     pub fn add_measures(&mut self, m: &TokenMeasures) -> Result<()> {
-        let nll = m.nll.as_ref().ok_or(CoreError::Empty { what: "labels (the pass had none)" })?;
-        let valid: Vec<f64> = nll.iter().zip(&m.valid).filter(|(_, v)| **v).map(|(x, _)| *x).collect();
+        let nll = m.nll.as_ref().ok_or(CoreError::Empty {
+            what: "labels (the pass had none)",
+        })?;
+        let valid: Vec<f64> = nll
+            .iter()
+            .zip(&m.valid)
+            .filter(|(_, v)| **v)
+            .map(|(x, _)| *x)
+            .collect();
         self.extend(&valid)
     }
 
@@ -213,20 +224,38 @@ pub fn perplexity(nll: &[f64]) -> Result<f64> {
 /// Jelinek et al., JASA 62, 1977.
 pub fn per_sequence_perplexity(nll: &[f64], valid: &[bool], seq_len: usize) -> Result<Vec<f64>> {
     if seq_len == 0 {
-        return Err(CoreError::Empty { what: "sequence length" });
+        return Err(CoreError::Empty {
+            what: "sequence length",
+        });
     }
     if nll.len() != valid.len() {
-        return Err(CoreError::ShapeMismatch { what: "valid mask", expected: nll.len(), got: valid.len() });
+        return Err(CoreError::ShapeMismatch {
+            what: "valid mask",
+            expected: nll.len(),
+            got: valid.len(),
+        });
     }
-    if nll.len() % seq_len != 0 {
-        return Err(CoreError::ShapeMismatch { what: "tokens per sequence", expected: seq_len, got: nll.len() % seq_len });
+    if !nll.len().is_multiple_of(seq_len) {
+        return Err(CoreError::ShapeMismatch {
+            what: "tokens per sequence",
+            expected: seq_len,
+            got: nll.len() % seq_len,
+        });
     }
     Ok(nll
         .chunks(seq_len)
         .zip(valid.chunks(seq_len))
         .map(|(x, v)| {
-            let (s, c) = x.iter().zip(v).filter(|(_, v)| **v).fold((0.0, 0usize), |(s, c), (x, _)| (s + x, c + 1));
-            if c == 0 { f64::NAN } else { (s / c as f64).exp() }
+            let (s, c) = x
+                .iter()
+                .zip(v)
+                .filter(|(_, v)| **v)
+                .fold((0.0, 0usize), |(s, c), (x, _)| (s + x, c + 1));
+            if c == 0 {
+                f64::NAN
+            } else {
+                (s / c as f64).exp()
+            }
         })
         .collect())
 }
@@ -275,13 +304,23 @@ impl Window {
 /// Hugging Face Transformers documentation, "Perplexity of fixed-length models".
 pub fn sliding_windows(n_tokens: usize, context: usize, stride: usize) -> Result<Vec<Window>> {
     if context < 2 {
-        return Err(CoreError::InvalidParameter { name: "context", value: context as f64, reason: "must be at least 2" });
+        return Err(CoreError::InvalidParameter {
+            name: "context",
+            value: context as f64,
+            reason: "must be at least 2",
+        });
     }
     if stride == 0 || stride > context {
-        return Err(CoreError::InvalidParameter { name: "stride", value: stride as f64, reason: "must lie in 1..=context" });
+        return Err(CoreError::InvalidParameter {
+            name: "stride",
+            value: stride as f64,
+            reason: "must lie in 1..=context",
+        });
     }
     if n_tokens < 2 {
-        return Err(CoreError::Empty { what: "token stream (needs at least 2 tokens)" });
+        return Err(CoreError::Empty {
+            what: "token stream (needs at least 2 tokens)",
+        });
     }
     let mut out = Vec::new();
     let mut prev_end = 1; // token 0 is never scored
@@ -290,7 +329,11 @@ pub fn sliding_windows(n_tokens: usize, context: usize, stride: usize) -> Result
         let end = (begin + context).min(n_tokens);
         let score_from = prev_end.max(begin + 1);
         if end > score_from {
-            out.push(Window { begin, end, score_from });
+            out.push(Window {
+                begin,
+                end,
+                score_from,
+            });
         }
         prev_end = prev_end.max(end);
         begin += stride;
@@ -316,7 +359,12 @@ pub fn sliding_windows(n_tokens: usize, context: usize, stride: usize) -> Result
 ///
 /// # References
 /// Hugging Face Transformers documentation, "Perplexity of fixed-length models".
-pub fn sliding_window_perplexity<F>(n_tokens: usize, context: usize, stride: usize, mut nll_of: F) -> Result<PerplexityAccumulator>
+pub fn sliding_window_perplexity<F>(
+    n_tokens: usize,
+    context: usize,
+    stride: usize,
+    mut nll_of: F,
+) -> Result<PerplexityAccumulator>
 where
     F: FnMut(Window) -> Result<Vec<f64>>,
 {
@@ -324,7 +372,11 @@ where
     for w in sliding_windows(n_tokens, context, stride)? {
         let nll = nll_of(w)?;
         if nll.len() != w.n_scored() {
-            return Err(CoreError::ShapeMismatch { what: "window NLL count", expected: w.n_scored(), got: nll.len() });
+            return Err(CoreError::ShapeMismatch {
+                what: "window NLL count",
+                expected: w.n_scored(),
+                got: nll.len(),
+            });
         }
         acc.extend(&nll)?;
     }

@@ -1,6 +1,6 @@
 //! Summaries of a fused pass: token-weighted means under one mask, and the prediction and uncertainty report.
 
-use crate::{calibration, Calibration, CoreError, Result, TokenMeasures, DEFAULT_BINS};
+use crate::{Calibration, CoreError, DEFAULT_BINS, Result, TokenMeasures, calibration};
 
 /// Default normalised-entropy threshold above which a position counts as uncertain.
 pub const DEFAULT_UNCERTAINTY_THRESHOLD: f64 = 0.7;
@@ -53,7 +53,12 @@ impl TokenMeasures {
             return Err(CoreError::NoValidTokens);
         }
         let mean = |xs: &[f64]| -> f64 {
-            xs.iter().zip(&self.valid).filter(|(_, v)| **v).map(|(x, _)| *x).sum::<f64>() / n as f64
+            xs.iter()
+                .zip(&self.valid)
+                .filter(|(_, v)| **v)
+                .map(|(x, _)| *x)
+                .sum::<f64>()
+                / n as f64
         };
         let mean_nll = self.nll.as_deref().map(mean);
         let (accuracy, cal) = match self.correct() {
@@ -143,11 +148,21 @@ impl PredictionReport {
     /// reimplemented with one mask for every metric.
     pub fn new(m: &TokenMeasures, threshold: f64) -> Result<Self> {
         if !(0.0..=1.0).contains(&threshold) {
-            return Err(CoreError::InvalidParameter { name: "threshold", value: threshold, reason: "normalised entropy threshold must lie in [0, 1]" });
+            return Err(CoreError::InvalidParameter {
+                name: "threshold",
+                value: threshold,
+                reason: "normalised entropy threshold must lie in [0, 1]",
+            });
         }
         let s = m.summary()?;
         let max_entropy = (m.vocab as f64).ln();
-        let norm = |h: f64| if max_entropy > 0.0 { (h / max_entropy).clamp(0.0, 1.0) } else { 0.0 };
+        let norm = |h: f64| {
+            if max_entropy > 0.0 {
+                (h / max_entropy).clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
         let mut uncertain = Vec::new();
         let (mut sum_norm, mut sum_unc, mut max_norm) = (0.0, 0.0, 0.0f64);
         for (i, (&h, &v)) in m.entropy.iter().zip(&m.valid).enumerate() {
@@ -173,7 +188,11 @@ impl PredictionReport {
             confidence: s.mean_confidence,
             threshold,
             uncertainty_rate: uncertain.len() as f64 / n,
-            mean_uncertain_normalized_entropy: if uncertain.is_empty() { f64::NAN } else { sum_unc / uncertain.len() as f64 },
+            mean_uncertain_normalized_entropy: if uncertain.is_empty() {
+                f64::NAN
+            } else {
+                sum_unc / uncertain.len() as f64
+            },
             max_normalized_entropy: max_norm,
             uncertain_positions: uncertain,
         })

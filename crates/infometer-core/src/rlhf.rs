@@ -15,7 +15,7 @@ pub struct KlEstimates {
 
 /// Per-token KL estimators from the sampled tokens' log-probabilities under π and π_ref.
 ///
-/// With r = π_ref(x)/π(x) for x ~ π, E[k1] = E[k3] = KL(π‖π_ref). Note the sign of k1: it is
+/// With r = π_ref(x)/π(x) for x ~ π, E\[k1\] = E\[k3\] = KL(π‖π_ref). Note the sign of k1: it is
 /// log π − log π_ref = −log r (some write "log r" with r = π/π_ref; the value is the same).
 /// k3 is computed as expm1(log r) − log r to keep precision when r ≈ 1.
 ///
@@ -40,10 +40,18 @@ pub struct KlEstimates {
 /// language models to follow instructions with human feedback", NeurIPS 2022.
 pub fn kl_estimators(logp_policy: &[f64], logp_ref: &[f64]) -> Result<Vec<KlEstimates>> {
     if logp_policy.len() != logp_ref.len() {
-        return Err(CoreError::ShapeMismatch { what: "reference log-probabilities", expected: logp_policy.len(), got: logp_ref.len() });
+        return Err(CoreError::ShapeMismatch {
+            what: "reference log-probabilities",
+            expected: logp_policy.len(),
+            got: logp_ref.len(),
+        });
     }
-    for (what, xs) in [("policy log-probabilities", logp_policy), ("reference log-probabilities", logp_ref)] {
-        if let Some((index, &value)) = xs.iter().enumerate().find(|(_, v)| v.is_nan() || **v > 0.0) {
+    for (what, xs) in [
+        ("policy log-probabilities", logp_policy),
+        ("reference log-probabilities", logp_ref),
+    ] {
+        if let Some((index, &value)) = xs.iter().enumerate().find(|(_, v)| v.is_nan() || **v > 0.0)
+        {
             return Err(CoreError::NonFinite { what, index, value });
         }
     }
@@ -52,7 +60,11 @@ pub fn kl_estimators(logp_policy: &[f64], logp_ref: &[f64]) -> Result<Vec<KlEsti
         .zip(logp_ref)
         .map(|(&lp, &lr)| {
             let log_r = lr - lp;
-            KlEstimates { k1: -log_r, k2: 0.5 * log_r * log_r, k3: log_r.exp_m1() - log_r }
+            KlEstimates {
+                k1: -log_r,
+                k2: 0.5 * log_r * log_r,
+                k3: log_r.exp_m1() - log_r,
+            }
         })
         .collect())
 }
@@ -77,10 +89,18 @@ pub fn kl_estimators(logp_policy: &[f64], logp_ref: &[f64]) -> Result<Vec<KlEsti
 /// Ziegler et al., "Fine-Tuning Language Models from Human Preferences", 2019, eq. 2.
 pub fn kl_penalized_rewards(rewards: &[f64], kl: &[f64], beta: f64) -> Result<Vec<f64>> {
     if rewards.len() != kl.len() {
-        return Err(CoreError::ShapeMismatch { what: "kl", expected: rewards.len(), got: kl.len() });
+        return Err(CoreError::ShapeMismatch {
+            what: "kl",
+            expected: rewards.len(),
+            got: kl.len(),
+        });
     }
     if beta.is_nan() || beta < 0.0 {
-        return Err(CoreError::InvalidParameter { name: "beta", value: beta, reason: "must be ≥ 0" });
+        return Err(CoreError::InvalidParameter {
+            name: "beta",
+            value: beta,
+            reason: "must be ≥ 0",
+        });
     }
     Ok(rewards.iter().zip(kl).map(|(r, k)| r - beta * k).collect())
 }
@@ -105,14 +125,26 @@ pub fn kl_penalized_rewards(rewards: &[f64], kl: &[f64], beta: f64) -> Result<Ve
 ///
 /// # References
 /// Hinton, Vinyals, Dean, "Distilling the Knowledge in a Neural Network", 2015.
-pub fn distillation_loss<T: Element>(teacher: Rows<'_, T>, student: Rows<'_, T>, temperature: f64, mask: Option<&[bool]>) -> Result<f64> {
-    let mut a = Analyze::new(teacher).reference(student).temperature(temperature).with_js(false);
+pub fn distillation_loss<T: Element>(
+    teacher: Rows<'_, T>,
+    student: Rows<'_, T>,
+    temperature: f64,
+    mask: Option<&[bool]>,
+) -> Result<f64> {
+    let mut a = Analyze::new(teacher)
+        .reference(student)
+        .temperature(temperature)
+        .with_js(false);
     if let Some(m) = mask {
         a = a.mask(m);
     }
     let m = a.run()?;
     let kl = m.kl_pq.expect("reference given");
-    let (s, c) = kl.iter().zip(&m.valid).filter(|(_, v)| **v).fold((0.0, 0usize), |(s, c), (x, _)| (s + x, c + 1));
+    let (s, c) = kl
+        .iter()
+        .zip(&m.valid)
+        .filter(|(_, v)| **v)
+        .fold((0.0, 0usize), |(s, c), (x, _)| (s + x, c + 1));
     if c == 0 {
         return Err(CoreError::NoValidTokens);
     }

@@ -38,7 +38,7 @@ impl<'a, T: Element> Rows<'a, T> {
         if data.is_empty() {
             return Err(CoreError::Empty { what: "rows" });
         }
-        if data.len() % vocab != 0 {
+        if !data.len().is_multiple_of(vocab) {
             return Err(CoreError::ShapeMismatch {
                 what: "flat length is not a multiple of the vocabulary size",
                 expected: data.len().div_ceil(vocab) * vocab,

@@ -76,7 +76,10 @@ impl JointTable {
     pub fn from_probs(n_x: usize, n_y: usize, probs: &[f64]) -> Result<Self> {
         let t = Self::build(n_x, n_y, probs, false)?;
         if (t.total - 1.0).abs() > crate::NORMALIZATION_TOLERANCE {
-            return Err(CoreError::NotNormalized { sum: t.total, tolerance: crate::NORMALIZATION_TOLERANCE });
+            return Err(CoreError::NotNormalized {
+                sum: t.total,
+                tolerance: crate::NORMALIZATION_TOLERANCE,
+            });
         }
         Ok(t)
     }
@@ -103,7 +106,11 @@ impl JointTable {
     /// ```
     pub fn from_labels(xs: &[usize], ys: &[usize]) -> Result<Self> {
         if xs.len() != ys.len() {
-            return Err(CoreError::ShapeMismatch { what: "paired labels", expected: xs.len(), got: ys.len() });
+            return Err(CoreError::ShapeMismatch {
+                what: "paired labels",
+                expected: xs.len(),
+                got: ys.len(),
+            });
         }
         if xs.is_empty() {
             return Err(CoreError::Empty { what: "labels" });
@@ -111,7 +118,11 @@ impl JointTable {
         let n_x = xs.iter().max().map_or(0, |m| m + 1);
         let n_y = ys.iter().max().map_or(0, |m| m + 1);
         if n_x.checked_mul(n_y).is_none_or(|c| c > 1 << 28) {
-            return Err(CoreError::InvalidParameter { name: "label range", value: (n_x as f64) * (n_y as f64), reason: "table too large; relabel to dense indices" });
+            return Err(CoreError::InvalidParameter {
+                name: "label range",
+                value: (n_x as f64) * (n_y as f64),
+                reason: "table too large; relabel to dense indices",
+            });
         }
         let mut cells = vec![0.0; n_x * n_y];
         for (&x, &y) in xs.iter().zip(ys) {
@@ -122,14 +133,24 @@ impl JointTable {
 
     fn build(n_x: usize, n_y: usize, cells: &[f64], is_counts: bool) -> Result<Self> {
         if n_x == 0 || n_y == 0 || cells.is_empty() {
-            return Err(CoreError::Empty { what: "joint table" });
+            return Err(CoreError::Empty {
+                what: "joint table",
+            });
         }
         if cells.len() != n_x * n_y {
-            return Err(CoreError::ShapeMismatch { what: "joint table cells", expected: n_x * n_y, got: cells.len() });
+            return Err(CoreError::ShapeMismatch {
+                what: "joint table cells",
+                expected: n_x * n_y,
+                got: cells.len(),
+            });
         }
         for (index, &v) in cells.iter().enumerate() {
             if !v.is_finite() {
-                return Err(CoreError::NonFinite { what: "joint table", index, value: v });
+                return Err(CoreError::NonFinite {
+                    what: "joint table",
+                    index,
+                    value: v,
+                });
             }
             if v < 0.0 {
                 return Err(CoreError::InvalidProbability { index, value: v });
@@ -139,7 +160,13 @@ impl JointTable {
         if total <= 0.0 {
             return Err(CoreError::NoMass { row: 0 });
         }
-        Ok(JointTable { n_x, n_y, cells: cells.to_vec(), total, is_counts })
+        Ok(JointTable {
+            n_x,
+            n_y,
+            cells: cells.to_vec(),
+            total,
+            is_counts,
+        })
     }
 
     /// (rows, columns).
@@ -165,14 +192,22 @@ impl JointTable {
             TableEstimator::PlugIn => None,
             TableEstimator::MillerMadow => {
                 if !self.is_counts {
-                    return Err(CoreError::InvalidParameter { name: "estimator", value: f64::NAN, reason: "Miller–Madow needs counts, not probabilities" });
+                    return Err(CoreError::InvalidParameter {
+                        name: "estimator",
+                        value: f64::NAN,
+                        reason: "Miller–Madow needs counts, not probabilities",
+                    });
                 }
                 Some(self.total)
             }
         };
         let h = |w: &[f64]| -> f64 {
             let lt = self.total.ln();
-            let plug: f64 = w.iter().filter(|c| **c > 0.0).map(|c| -(c / self.total) * (c.ln() - lt)).sum();
+            let plug: f64 = w
+                .iter()
+                .filter(|c| **c > 0.0)
+                .map(|c| -(c / self.total) * (c.ln() - lt))
+                .sum();
             let plug = plug.max(0.0);
             match mm {
                 None => plug,
@@ -183,7 +218,11 @@ impl JointTable {
         let hy = h(&py);
         let hxy = h(&self.cells);
         let raw_mi = hx + hy - hxy;
-        let mi = if mm.is_none() { raw_mi.max(0.0) } else { raw_mi };
+        let mi = if mm.is_none() {
+            raw_mi.max(0.0)
+        } else {
+            raw_mi
+        };
         let ratio = |den: f64| if den > 0.0 { mi / den } else { 0.0 };
         Ok(TableMeasures {
             entropy_x: hx,

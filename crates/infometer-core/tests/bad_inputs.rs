@@ -11,22 +11,41 @@ fn check(res: Result<TokenMeasures>) -> String {
 
 #[test]
 fn shapes_and_empties() {
-    assert!(matches!(Rows::<f32>::new(&[], 4), Err(CoreError::Empty { .. })));
-    assert!(matches!(Rows::new(&[1.0f32; 5], 0), Err(CoreError::Empty { .. })));
-    assert!(matches!(Rows::new(&[1.0f32; 5], 2), Err(CoreError::ShapeMismatch { .. })));
+    assert!(matches!(
+        Rows::<f32>::new(&[], 4),
+        Err(CoreError::Empty { .. })
+    ));
+    assert!(matches!(
+        Rows::new(&[1.0f32; 5], 0),
+        Err(CoreError::Empty { .. })
+    ));
+    assert!(matches!(
+        Rows::new(&[1.0f32; 5], 2),
+        Err(CoreError::ShapeMismatch { .. })
+    ));
     let x = [0.0f32; 6];
     let r = Rows::new(&x, 3).unwrap();
     assert!(check(Analyze::new(r).labels(&[0]).run()).contains("shape mismatch"));
     assert!(check(Analyze::new(r).mask(&[true]).run()).contains("shape mismatch"));
     let other = [0.0f32; 4];
-    assert!(check(Analyze::new(r).reference(Rows::new(&other, 2).unwrap()).run()).contains("shape mismatch"));
+    assert!(
+        check(
+            Analyze::new(r)
+                .reference(Rows::new(&other, 2).unwrap())
+                .run()
+        )
+        .contains("shape mismatch")
+    );
     assert!(Distribution::from_probs::<f64>(&[]).is_err());
 }
 
 #[test]
 fn vocabulary_of_one() {
     let x = [5.0f32, -3.0];
-    let m = Analyze::new(Rows::new(&x, 1).unwrap()).labels(&[0, 0]).run().unwrap();
+    let m = Analyze::new(Rows::new(&x, 1).unwrap())
+        .labels(&[0, 0])
+        .run()
+        .unwrap();
     assert_eq!(m.entropy, vec![0.0, 0.0]);
     assert_eq!(m.nll.as_ref().unwrap(), &vec![0.0, 0.0]);
     let r = PredictionReport::new(&m, 0.7).unwrap();
@@ -41,14 +60,25 @@ fn non_finite_logits() {
         assert!(matches!(e, CoreError::NonFinite { index: 2, .. }), "{e}");
     }
     // −inf is a zero probability, and an all −inf row has no mass
-    let x = [0.0f32, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    let x = [
+        0.0f32,
+        f32::NEG_INFINITY,
+        f32::NEG_INFINITY,
+        f32::NEG_INFINITY,
+    ];
     let m = Analyze::new(Rows::new(&x[..2], 2).unwrap()).run().unwrap();
     assert_eq!(m.entropy[0], 0.0);
-    assert_eq!(Analyze::new(Rows::new(&x, 2).unwrap()).run().unwrap_err(), CoreError::NoMass { row: 1 });
+    assert_eq!(
+        Analyze::new(Rows::new(&x, 2).unwrap()).run().unwrap_err(),
+        CoreError::NoMass { row: 1 }
+    );
     // KL is +inf where Q has a −inf logit under P's mass, and JS stays ≤ ln 2
     let p = [0.0f32, 0.0];
     let q = [0.0f32, f32::NEG_INFINITY];
-    let m = Analyze::new(Rows::new(&p, 2).unwrap()).reference(Rows::new(&q, 2).unwrap()).run().unwrap();
+    let m = Analyze::new(Rows::new(&p, 2).unwrap())
+        .reference(Rows::new(&q, 2).unwrap())
+        .run()
+        .unwrap();
     assert_eq!(m.kl_pq.as_ref().unwrap()[0], f64::INFINITY);
     assert!((m.kl_qp.as_ref().unwrap()[0] - 2f64.ln()).abs() < 1e-6);
     assert!(m.js.as_ref().unwrap()[0] <= 2f64.ln());
@@ -57,12 +87,18 @@ fn non_finite_logits() {
 #[test]
 fn extreme_logits() {
     let x = [1e30f32, -1e30, 0.0, -1e30, 1e30, 3e38];
-    let m = Analyze::new(Rows::new(&x, 3).unwrap()).labels(&[1, 0]).run().unwrap();
+    let m = Analyze::new(Rows::new(&x, 3).unwrap())
+        .labels(&[1, 0])
+        .run()
+        .unwrap();
     assert_eq!(m.entropy[0], 0.0);
     assert!(m.nll.as_ref().unwrap()[0] > 1e29);
     assert!(m.entropy.iter().all(|h| h.is_finite()));
     // f16 subnormals and the largest f16
-    let h: Vec<half::f16> = [6e-8f32, 1e-7, 65504.0, -65504.0].iter().map(|v| half::f16::from_f32(*v)).collect();
+    let h: Vec<half::f16> = [6e-8f32, 1e-7, 65504.0, -65504.0]
+        .iter()
+        .map(|v| half::f16::from_f32(*v))
+        .collect();
     let m = Analyze::new(Rows::new(&h, 2).unwrap()).run().unwrap();
     assert!((m.entropy[0] - 2f64.ln()).abs() < 1e-6);
     assert_eq!(m.entropy[1], 0.0);
@@ -77,12 +113,27 @@ fn labels_masks_and_all_masked() {
     let x = [0.0f32; 6];
     let r = Rows::new(&x, 3).unwrap();
     for bad in [3i64, -1, -101, i64::MAX, i64::MIN] {
-        assert!(matches!(Analyze::new(r).labels(&[0, bad]).run(), Err(CoreError::LabelOutOfRange { row: 1, .. })));
+        assert!(matches!(
+            Analyze::new(r).labels(&[0, bad]).run(),
+            Err(CoreError::LabelOutOfRange { row: 1, .. })
+        ));
     }
     // a custom ignore index
-    assert_eq!(Analyze::new(r).labels(&[0, -1]).ignore_index(-1).run().unwrap().n_valid(), 1);
+    assert_eq!(
+        Analyze::new(r)
+            .labels(&[0, -1])
+            .ignore_index(-1)
+            .run()
+            .unwrap()
+            .n_valid(),
+        1
+    );
     // every token masked or ignored: per-token NaN, summary error, report error
-    let m = Analyze::new(r).labels(&[-100, 1]).mask(&[true, false]).run().unwrap();
+    let m = Analyze::new(r)
+        .labels(&[-100, 1])
+        .mask(&[true, false])
+        .run()
+        .unwrap();
     assert_eq!(m.n_valid(), 0);
     assert!(m.entropy.iter().all(|v| v.is_nan()));
     assert_eq!(m.summary().unwrap_err(), CoreError::NoValidTokens);
@@ -92,16 +143,28 @@ fn labels_masks_and_all_masked() {
     assert_eq!(acc.perplexity(), Err(CoreError::NoValidTokens));
     // masked rows are not read: NaN padding under the mask is fine
     let pad = [0.0f32, 1.0, 2.0, f32::NAN, f32::NAN, f32::NAN];
-    assert_eq!(Analyze::new(Rows::new(&pad, 3).unwrap()).mask(&[true, false]).run().unwrap().n_valid(), 1);
+    assert_eq!(
+        Analyze::new(Rows::new(&pad, 3).unwrap())
+            .mask(&[true, false])
+            .run()
+            .unwrap()
+            .n_valid(),
+        1
+    );
 }
 
 #[test]
 fn bad_parameters() {
     let x = [0.0f32; 3];
     for t in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert!(matches!(Analyze::new(Rows::new(&x, 3).unwrap()).temperature(t).run(), Err(CoreError::InvalidParameter { .. })));
+        assert!(matches!(
+            Analyze::new(Rows::new(&x, 3).unwrap()).temperature(t).run(),
+            Err(CoreError::InvalidParameter { .. })
+        ));
     }
-    assert!(Base::new(1.0).is_err() && Base::new(f64::NAN).is_err() && "x".parse::<Base>().is_err());
+    assert!(
+        Base::new(1.0).is_err() && Base::new(f64::NAN).is_err() && "x".parse::<Base>().is_err()
+    );
     assert!(Distribution::from_probs(&[0.5, 0.6]).is_err());
     assert!(Distribution::from_probs(&[-0.1, 1.1]).is_err());
     assert!(Distribution::from_counts(&[0.0, 0.0]).is_err());
@@ -113,14 +176,42 @@ fn bad_parameters() {
     assert!(calibration(&[], &[], 15).is_err());
     assert!(surprisal_flags(&[1.0], SurprisalThreshold::Probability(0.0)).is_err());
     assert!(PerplexityAccumulator::new().add(f64::NAN).is_err());
-    assert!(cross_entropy(Rows::new(&x, 3).unwrap(), Target::Sparse(&[0]), &CrossEntropyOptions { label_smoothing: 1.5, ..Default::default() }).is_err());
-    assert!(cross_entropy(Rows::new(&x, 3).unwrap(), Target::Sparse(&[0]), &CrossEntropyOptions { weights: Some(vec![1.0, -1.0, 1.0]), ..Default::default() }).is_err());
+    assert!(
+        cross_entropy(
+            Rows::new(&x, 3).unwrap(),
+            Target::Sparse(&[0]),
+            &CrossEntropyOptions {
+                label_smoothing: 1.5,
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        cross_entropy(
+            Rows::new(&x, 3).unwrap(),
+            Target::Sparse(&[0]),
+            &CrossEntropyOptions {
+                weights: Some(vec![1.0, -1.0, 1.0]),
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn error_messages_name_the_value() {
-    let e = Analyze::new(Rows::new(&[0.0f32, 1.0], 2).unwrap()).labels(&[7]).run().unwrap_err();
-    assert_eq!(e.to_string(), "label 7 at row 0 is out of range for vocabulary 2");
-    let e = Analyze::new(Rows::new(&[0.0f32, f32::NAN], 2).unwrap()).run().unwrap_err();
+    let e = Analyze::new(Rows::new(&[0.0f32, 1.0], 2).unwrap())
+        .labels(&[7])
+        .run()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "label 7 at row 0 is out of range for vocabulary 2"
+    );
+    let e = Analyze::new(Rows::new(&[0.0f32, f32::NAN], 2).unwrap())
+        .run()
+        .unwrap_err();
     assert_eq!(e.to_string(), "non-finite value NaN in logits at index 1");
 }

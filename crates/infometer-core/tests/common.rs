@@ -14,12 +14,20 @@ pub fn naive_row(x: &[f64], t: f64) -> (f64, f64, Vec<f64>) {
     let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let lse = m + xs.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
     let lp: Vec<f64> = xs.iter().map(|v| v - lse).collect();
-    let h = -lp.iter().filter(|l| l.is_finite()).map(|l| l.exp() * l).sum::<f64>();
+    let h = -lp
+        .iter()
+        .filter(|l| l.is_finite())
+        .map(|l| l.exp() * l)
+        .sum::<f64>();
     (lse, h, lp)
 }
 
 pub fn naive_kl(lp: &[f64], lq: &[f64]) -> f64 {
-    lp.iter().zip(lq).filter(|(a, _)| a.is_finite()).map(|(a, b)| a.exp() * (a - b)).sum()
+    lp.iter()
+        .zip(lq)
+        .filter(|(a, _)| a.is_finite())
+        .map(|(a, b)| a.exp() * (a - b))
+        .sum()
 }
 
 pub fn naive_js(lp: &[f64], lq: &[f64]) -> f64 {
@@ -38,5 +46,8 @@ pub fn naive_js(lp: &[f64], lq: &[f64]) -> f64 {
 }
 
 pub fn close(got: f64, want: f64, tol: f64, what: &str) {
-    assert!((got - want).abs() <= tol || (got == want), "{what}: got {got}, want {want}, tol {tol}");
+    assert!(
+        (got - want).abs() <= tol || (got == want),
+        "{what}: got {got}, want {want}, tol {tol}"
+    );
 }

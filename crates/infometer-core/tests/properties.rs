@@ -5,27 +5,62 @@ use common::*;
 use infometer_core::*;
 use proptest::prelude::*;
 
-fn logits_rows(max_rows: usize, max_v: usize) -> impl Strategy<Value = (usize, Vec<f64>, Vec<f64>)> {
+fn logits_rows(
+    max_rows: usize,
+    max_v: usize,
+) -> impl Strategy<Value = (usize, Vec<f64>, Vec<f64>)> {
     (1..=max_v, 1..=max_rows).prop_flat_map(|(v, r)| {
-        (Just(v), prop::collection::vec(-30.0..30.0f64, v * r), prop::collection::vec(-30.0..30.0f64, v * r))
+        (
+            Just(v),
+            prop::collection::vec(-30.0..30.0f64, v * r),
+            prop::collection::vec(-30.0..30.0f64, v * r),
+        )
     })
 }
 
-fn check_fused_against_naive(v: usize, x: &[f64], y: &[f64], t: f64, tol: f64, m: &TokenMeasures, labels: &[i64]) {
+fn check_fused_against_naive(
+    v: usize,
+    x: &[f64],
+    y: &[f64],
+    t: f64,
+    tol: f64,
+    m: &TokenMeasures,
+    labels: &[i64],
+) {
     for i in 0..x.len() / v {
         let (lse, h, lp) = naive_row(&x[i * v..(i + 1) * v], t);
         let (_, hq, lq) = naive_row(&y[i * v..(i + 1) * v], t);
         let _ = hq;
         close(m.log_partition[i], lse, tol * lse.abs().max(1.0), "lse");
         close(m.entropy[i], h, tol, "entropy");
-        close(m.nll.as_ref().unwrap()[i], -lp[labels[i] as usize], tol, "nll");
-        close(m.kl_pq.as_ref().unwrap()[i], naive_kl(&lp, &lq), tol, "kl_pq");
-        close(m.kl_qp.as_ref().unwrap()[i], naive_kl(&lq, &lp), tol, "kl_qp");
+        close(
+            m.nll.as_ref().unwrap()[i],
+            -lp[labels[i] as usize],
+            tol,
+            "nll",
+        );
+        close(
+            m.kl_pq.as_ref().unwrap()[i],
+            naive_kl(&lp, &lq),
+            tol,
+            "kl_pq",
+        );
+        close(
+            m.kl_qp.as_ref().unwrap()[i],
+            naive_kl(&lq, &lp),
+            tol,
+            "kl_qp",
+        );
         close(m.js.as_ref().unwrap()[i], naive_js(&lp, &lq), tol, "js");
         let top = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         close(m.top1_prob[i], top.exp(), tol, "top1");
         let p2: f64 = lp.iter().map(|l| (2.0 * l).exp()).sum();
-        close(m.brier.as_ref().unwrap()[i], p2 - 2.0 * lp[labels[i] as usize].exp() + 1.0, tol, "brier");
+        close(
+            m.brier.as_ref().unwrap()[i],
+            p2 - 2.0 * lp[labels[i] as usize].exp() + 1.0,
+            tol,
+            "brier",
+        );
     }
 }
 
@@ -136,12 +171,21 @@ proptest! {
 #[test]
 fn results_do_not_depend_on_thread_count() {
     let v = 997;
-    let x: Vec<f32> = (0..v * 64).map(|i| ((i * 2654435761usize) % 1000) as f32 / 37.0).collect();
+    let x: Vec<f32> = (0..v * 64)
+        .map(|i| ((i * 2654435761usize) % 1000) as f32 / 37.0)
+        .collect();
     let y: Vec<f32> = x.iter().rev().copied().collect();
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-            Analyze::new(Rows::new(&x, v).unwrap()).reference(Rows::new(&y, v).unwrap()).run().unwrap()
-        })
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                Analyze::new(Rows::new(&x, v).unwrap())
+                    .reference(Rows::new(&y, v).unwrap())
+                    .run()
+                    .unwrap()
+            })
     };
     assert_eq!(run(1), run(2));
 }
