@@ -129,7 +129,10 @@ pub fn parse_cols(spec: &str, t: &Table) -> Result<Vec<usize>> {
             out.push(j);
             continue;
         }
-        if let Some((Ok(a), Ok(b))) = part.split_once('-').map(|(a, b)| (a.trim().parse::<usize>(), b.trim().parse::<usize>())) {
+        if let Some((Ok(a), Ok(b))) = part
+            .split_once('-')
+            .map(|(a, b)| (a.trim().parse::<usize>(), b.trim().parse::<usize>()))
+        {
             if a > b {
                 bail!("column range {part} is reversed");
             }

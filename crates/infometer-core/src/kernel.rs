@@ -5,6 +5,9 @@ use crate::element::Lane;
 /// Width of the accumulator arrays; the compiler maps them onto SIMD registers.
 const W: usize = 8;
 
+/// Elements per block whose partial sums stay in the lane type before widening to f64.
+const BLOCK: usize = 64;
+
 /// Why a row was refused.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum RowError {
@@ -40,7 +43,7 @@ impl RowStats {
 }
 
 /// Largest value, its first index, and the first NaN/+inf if any.
-#[inline]
+#[inline(always)]
 fn max_pass<L: Lane>(x: &[L]) -> Result<(L, usize), RowError> {
     let mut lanes = [L::NEG_INFINITY; W];
     let mut ok = [true; W];
@@ -73,26 +76,57 @@ fn max_pass<L: Lane>(x: &[L]) -> Result<(L, usize), RowError> {
 }
 
 /// One row: max pass, then Σe, Σe·d, Σe² with e = exp(d), d = (x − max)·inv_t.
+///
+/// Dispatches at run time to a copy compiled for AVX2+FMA when the CPU has them (the same
+/// code, so results differ only in the last bits that vector width changes).
 pub(crate) fn single<L: Lane>(x: &[L], inv_t: f64) -> Result<RowStats, RowError> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: `single_avx2` only requires the AVX2 and FMA features, detected just above.
+        #[allow(unsafe_code)]
+        return unsafe { single_avx2(x, inv_t) };
+    }
+    single_impl(x, inv_t)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn single_avx2<L: Lane>(x: &[L], inv_t: f64) -> Result<RowStats, RowError> {
+    single_impl(x, inv_t)
+}
+
+#[inline(always)]
+fn single_impl<L: Lane>(x: &[L], inv_t: f64) -> Result<RowStats, RowError> {
     let (m, top1) = max_pass(x)?;
     let it = L::from_f64(inv_t);
+    // lane-type partial sums over blocks of BLOCK elements, flushed into f64: the f32 path
+    // never adds more than BLOCK / W terms in f32 before widening
     let mut s = [0.0f64; W];
     let mut t = [0.0f64; W];
     let mut q = [0.0f64; W];
-    let chunks = x.chunks_exact(W);
-    let tail = chunks.remainder();
-    for c in chunks {
+    let blocks = x.chunks_exact(BLOCK);
+    let rest = blocks.remainder();
+    for block in blocks {
+        let mut bs = [L::ZERO; W];
+        let mut bt = [L::ZERO; W];
+        let mut bq = [L::ZERO; W];
+        for c in block.chunks_exact(W) {
+            for j in 0..W {
+                let d = (c[j] - m) * it;
+                let e = d.exp_nonpos();
+                bs[j] = bs[j] + e;
+                bt[j] = bt[j] + if e > L::ZERO { e * d } else { L::ZERO };
+                bq[j] = bq[j] + e * e;
+            }
+        }
         for j in 0..W {
-            let d = (c[j] - m) * it;
-            let e = d.exp_nonpos();
-            let ew = e.widen();
-            s[j] += ew;
-            t[j] += if e > L::ZERO { ew * d.widen() } else { 0.0 };
-            q[j] += ew * ew;
+            s[j] += bs[j].widen();
+            t[j] += bt[j].widen();
+            q[j] += bq[j].widen();
         }
     }
     let (mut ss, mut tt, mut qq) = (0.0, 0.0, 0.0);
-    for &v in tail {
+    for &v in rest {
         let d = (v - m) * it;
         let e = d.exp_nonpos();
         let ew = e.widen();
@@ -126,7 +160,39 @@ pub(crate) struct PairStats {
 }
 
 /// Both rows in one sweep; with `want_js` a third sweep over the stored shifted logits.
+/// Dispatches to an AVX2+FMA copy as [`single`] does.
 pub(crate) fn pair<L: Lane>(
+    x: &[L],
+    y: &[L],
+    inv_t: f64,
+    want_js: bool,
+    dx_buf: &mut Vec<L>,
+    dy_buf: &mut Vec<L>,
+) -> Result<PairStats, (bool, RowError)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: `pair_avx2` only requires the AVX2 and FMA features, detected just above.
+        #[allow(unsafe_code)]
+        return unsafe { pair_avx2(x, y, inv_t, want_js, dx_buf, dy_buf) };
+    }
+    pair_impl(x, y, inv_t, want_js, dx_buf, dy_buf)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn pair_avx2<L: Lane>(
+    x: &[L],
+    y: &[L],
+    inv_t: f64,
+    want_js: bool,
+    dx_buf: &mut Vec<L>,
+    dy_buf: &mut Vec<L>,
+) -> Result<PairStats, (bool, RowError)> {
+    pair_impl(x, y, inv_t, want_js, dx_buf, dy_buf)
+}
+
+#[inline(always)]
+fn pair_impl<L: Lane>(
     x: &[L],
     y: &[L],
     inv_t: f64,
@@ -147,47 +213,78 @@ pub(crate) fn pair<L: Lane>(
     }
     // accumulators: sx, sy, tx = Σex·dx, ty, qx, qy, cx = Σex(dx−dy), cy = Σey(dy−dx)
     let mut acc = [[0.0f64; W]; 8];
-    let one = |j: usize, xv: L, yv: L, acc: &mut [[f64; W]; 8]| -> (L, L) {
-        let dx = (xv - mx) * it;
-        let dy = (yv - my) * it;
-        let ex = dx.exp_nonpos();
-        let ey = dy.exp_nonpos();
-        let (exw, eyw, dxw, dyw) = (ex.widen(), ey.widen(), dx.widen(), dy.widen());
-        acc[0][j] += exw;
-        acc[1][j] += eyw;
-        acc[2][j] += if ex > L::ZERO { exw * dxw } else { 0.0 };
-        acc[3][j] += if ey > L::ZERO { eyw * dyw } else { 0.0 };
-        acc[4][j] += exw * exw;
-        acc[5][j] += eyw * eyw;
-        acc[6][j] += if ex > L::ZERO { exw * (dxw - dyw) } else { 0.0 };
-        acc[7][j] += if ey > L::ZERO { eyw * (dyw - dxw) } else { 0.0 };
-        (dx, dy)
-    };
-    let full = n / W * W;
-    if want_js {
-        for base in (0..full).step_by(W) {
+    let full = n / BLOCK * BLOCK;
+    for (bi, (bx, by)) in x[..full]
+        .chunks_exact(BLOCK)
+        .zip(y[..full].chunks_exact(BLOCK))
+        .enumerate()
+    {
+        let mut b = [[L::ZERO; W]; 8];
+        for (ci, (cx, cy)) in bx.chunks_exact(W).zip(by.chunks_exact(W)).enumerate() {
+            let mut ddx = [L::ZERO; W];
+            let mut ddy = [L::ZERO; W];
             for j in 0..W {
-                let (dx, dy) = one(j, x[base + j], y[base + j], &mut acc);
-                dx_buf[base + j] = dx;
-                dy_buf[base + j] = dy;
+                let dx = (cx[j] - mx) * it;
+                let dy = (cy[j] - my) * it;
+                let ex = dx.exp_nonpos();
+                let ey = dy.exp_nonpos();
+                b[0][j] = b[0][j] + ex;
+                b[1][j] = b[1][j] + ey;
+                b[2][j] = b[2][j] + if ex > L::ZERO { ex * dx } else { L::ZERO };
+                b[3][j] = b[3][j] + if ey > L::ZERO { ey * dy } else { L::ZERO };
+                b[4][j] = b[4][j] + ex * ex;
+                b[5][j] = b[5][j] + ey * ey;
+                b[6][j] = b[6][j]
+                    + if ex > L::ZERO {
+                        ex * (dx - dy)
+                    } else {
+                        L::ZERO
+                    };
+                b[7][j] = b[7][j]
+                    + if ey > L::ZERO {
+                        ey * (dy - dx)
+                    } else {
+                        L::ZERO
+                    };
+                ddx[j] = dx;
+                ddy[j] = dy;
+            }
+            if want_js {
+                let at = bi * BLOCK + ci * W;
+                dx_buf[at..at + W].copy_from_slice(&ddx);
+                dy_buf[at..at + W].copy_from_slice(&ddy);
             }
         }
-        for i in full..n {
-            let (dx, dy) = one(0, x[i], y[i], &mut acc);
+        for k in 0..8 {
+            for j in 0..W {
+                acc[k][j] += b[k][j].widen();
+            }
+        }
+    }
+    let mut tail = [0.0f64; 8];
+    for i in full..n {
+        let dx = (x[i] - mx) * it;
+        let dy = (y[i] - my) * it;
+        let (ex, ey) = (dx.exp_nonpos(), dy.exp_nonpos());
+        let (exw, eyw, dxw, dyw) = (ex.widen(), ey.widen(), dx.widen(), dy.widen());
+        tail[0] += exw;
+        tail[1] += eyw;
+        tail[2] += if ex > L::ZERO { exw * dxw } else { 0.0 };
+        tail[3] += if ey > L::ZERO { eyw * dyw } else { 0.0 };
+        tail[4] += exw * exw;
+        tail[5] += eyw * eyw;
+        tail[6] += if ex > L::ZERO { exw * (dxw - dyw) } else { 0.0 };
+        tail[7] += if ey > L::ZERO { eyw * (dyw - dxw) } else { 0.0 };
+        if want_js {
             dx_buf[i] = dx;
             dy_buf[i] = dy;
         }
-    } else {
-        for (cx, cy) in x[..full].chunks_exact(W).zip(y[..full].chunks_exact(W)) {
-            for j in 0..W {
-                one(j, cx[j], cy[j], &mut acc);
-            }
-        }
-        for i in full..n {
-            one(0, x[i], y[i], &mut acc);
-        }
     }
-    let tot: Vec<f64> = acc.iter().map(|a| a.iter().sum::<f64>()).collect();
+    let tot: Vec<f64> = acc
+        .iter()
+        .zip(&tail)
+        .map(|(a, t)| a.iter().sum::<f64>() + t)
+        .collect();
     let (sx, sy, tx, ty, qx, qy, cx, cy) = (
         tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7],
     );
@@ -224,43 +321,52 @@ pub(crate) fn pair<L: Lane>(
 }
 
 /// JS(P,Q) = ½ Σ p (ln p − ln m) + ½ Σ q (ln q − ln m), m = (p+q)/2, from the stored
-/// scaled, shifted logits d: ln p = d_x − ln s_x exactly, so only ln m costs a logarithm.
+/// scaled, shifted logits d: ln p = d_x − ln s_x, so only ln m costs a logarithm.
 /// Terms with m ≤ 1e-37 are dropped: each is at most m·ln 2.
+#[inline(always)]
 fn js_sweep<L: Lane>(dx: &[L], dy: &[L], sx: f64, sy: f64) -> f64 {
-    let (lsx, lsy) = (sx.ln(), sy.ln());
+    let (lsx, lsy) = (L::from_f64(sx.ln()), L::from_f64(sy.ln()));
     let (isx, isy) = (L::from_f64(1.0 / sx), L::from_f64(1.0 / sy));
     let tiny = L::from_f64(1e-37);
     let half = L::from_f64(0.5);
-    let mut a = [0.0f64; W];
-    let step = |j: usize, d1: L, d2: L, a: &mut [f64; W]| {
-        let e1 = d1.exp_nonpos();
-        let e2 = d2.exp_nonpos();
-        let p = e1 * isx;
-        let q = e2 * isy;
+    let term = |d1: L, d2: L| -> L {
+        let p = d1.exp_nonpos() * isx;
+        let q = d2.exp_nonpos() * isy;
         let m = (p + q) * half;
         let keep = m > tiny;
-        let lm = if keep { m } else { half }.ln_unit().widen();
+        let lm = if keep { m } else { half }.ln_unit();
         let tp = if p > L::ZERO && keep {
-            p.widen() * (d1.widen() - lsx - lm)
+            p * (d1 - lsx - lm)
         } else {
-            0.0
+            L::ZERO
         };
         let tq = if q > L::ZERO && keep {
-            q.widen() * (d2.widen() - lsy - lm)
+            q * (d2 - lsy - lm)
         } else {
-            0.0
+            L::ZERO
         };
-        a[j] += tp + tq;
+        tp + tq
     };
+    let mut a = [0.0f64; W];
     let n = dx.len();
-    let full = n / W * W;
-    for (c1, c2) in dx[..full].chunks_exact(W).zip(dy[..full].chunks_exact(W)) {
+    let full = n / BLOCK * BLOCK;
+    for (b1, b2) in dx[..full]
+        .chunks_exact(BLOCK)
+        .zip(dy[..full].chunks_exact(BLOCK))
+    {
+        let mut b = [L::ZERO; W];
+        for (c1, c2) in b1.chunks_exact(W).zip(b2.chunks_exact(W)) {
+            for j in 0..W {
+                b[j] = b[j] + term(c1[j], c2[j]);
+            }
+        }
         for j in 0..W {
-            step(j, c1[j], c2[j], &mut a);
+            a[j] += b[j].widen();
         }
     }
+    let mut rest = 0.0;
     for i in full..n {
-        step(0, dx[i], dy[i], &mut a);
+        rest += term(dx[i], dy[i]).widen();
     }
-    (0.5 * a.iter().sum::<f64>()).clamp(0.0, std::f64::consts::LN_2)
+    (0.5 * (a.iter().sum::<f64>() + rest)).clamp(0.0, std::f64::consts::LN_2)
 }
