@@ -7,6 +7,10 @@ use anyhow::{Context, Result, bail};
 
 const TASKS: &[(&str, &str)] = &[
     (
+        "demo",
+        "runs the eight healthcare scenarios in release mode and prints the report (--quick: skip the whole-series physiology)",
+    ),
+    (
         "ci",
         "fmt --check, clippy -D warnings, tests, docs with -D warnings (what CI should pass)",
     ),
@@ -68,6 +72,20 @@ fn main() -> Result<()> {
                 &["doc", "--workspace", "--no-deps"],
                 &[("RUSTDOCFLAGS", "-D warnings")],
             )
+        }
+        Some("demo") => {
+            let mut a = vec![
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "infometer-health",
+                "--bin",
+                "infometer-demo",
+                "--",
+            ];
+            a.extend(rest);
+            cargo(&a, &[])
         }
         Some("test") => cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")]),
         Some("slow") => cargo(

@@ -52,12 +52,42 @@ pub struct MiArgs {
     /// Columns of Z: computes I(X; Y | Z).
     #[arg(long)]
     pub z: Option<String>,
-    /// ksg1, ksg2, kde, box, gaussian or mixed (X holds integer labels).
+    /// ksg1, ksg2, kde, box, gaussian, mixed (X holds integer labels), or a neural bound:
+    /// mine, dv, nwj, infonce.
     #[arg(long, default_value = "ksg1")]
     pub estimator: String,
     /// Surrogates for a permutation test (X rows shuffled).
     #[arg(long)]
     pub permutations: Option<usize>,
+    #[command(flatten)]
+    /// Neural-estimator options.
+    pub neural: NeuralArgs,
+}
+
+/// Options of the neural estimators (`--estimator mine|dv|nwj|infonce`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct NeuralArgs {
+    /// Hidden layer widths of the critic.
+    #[arg(long, default_value = "16,8")]
+    pub hidden: String,
+    /// Batch size.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f64,
+    /// Maximum training steps.
+    #[arg(long, default_value_t = 10_000)]
+    pub steps: usize,
+    /// flex (CPU, default), ndarray (CPU, needs the ndarray feature) or wgpu (GPU, needs the wgpu feature).
+    #[arg(long, default_value = "flex")]
+    pub backend: String,
+    /// Turn off the asinh transform applied after standardising.
+    #[arg(long = "no-asinh")]
+    pub no_asinh: bool,
+    /// No progress bar on stderr.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Arguments of `infometer te`.
@@ -190,6 +220,12 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
     };
     let n = x.n_samples();
     let est = a.estimator.as_str();
+    if let Some(bound) = neural_bound(est) {
+        if z.is_some() {
+            bail!("--estimator {est} has no conditional form; use ksg1, ksg2 or gaussian with --z");
+        }
+        return run_neural(a, bound, &x, &y);
+    }
     let estimate = |xx: &Samples| -> ic::Result<f64> {
         match (est, &z) {
             ("ksg1", None) => ic::ksg_mi(xx, &y, &ksg_cfg(c, KsgAlgorithm::One)),
@@ -326,4 +362,77 @@ pub fn run_multi_info(a: &MultiInfoArgs) -> Result<Value> {
     };
     let v = ic::ksg_multi_info(&refs, &ksg_cfg(c, alg)).map_err(|e| anyhow!("{}: {e}", c.input))?;
     Ok(base_json(v, &a.estimator, c, vars[0].n_samples()))
+}
+
+fn neural_bound(name: &str) -> Option<infometer_neural::Bound> {
+    use infometer_neural::Bound;
+    match name {
+        "mine" => Some(Bound::Mine),
+        "dv" => Some(Bound::DonskerVaradhan),
+        "nwj" => Some(Bound::Nwj),
+        "infonce" => Some(Bound::InfoNce),
+        _ => None,
+    }
+}
+
+fn run_neural(
+    a: &MiArgs,
+    bound: infometer_neural::Bound,
+    x: &Samples,
+    y: &Samples,
+) -> Result<Value> {
+    use infometer_neural::{BackendChoice, NeuralConfig, estimate_mi_with_progress};
+    let c = &a.common;
+    let na = &a.neural;
+    let hidden: Vec<usize> = na
+        .hidden
+        .split(',')
+        .map(|s| s.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow!("--hidden {}: expected comma-separated widths", na.hidden))?;
+    let backend = match na.backend.as_str() {
+        "flex" => BackendChoice::Flex,
+        "ndarray" => BackendChoice::NdArray,
+        "wgpu" => BackendChoice::Wgpu,
+        other => bail!("--backend {other}: expected flex, ndarray or wgpu"),
+    };
+    let cfg = NeuralConfig {
+        bound,
+        hidden,
+        batch: na.batch,
+        learning_rate: na.lr,
+        max_steps: na.steps,
+        standardize: !c.no_standardize,
+        asinh: !na.no_asinh,
+        seed: c.seed,
+        backend,
+        ..Default::default()
+    };
+    let bar = if na.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(cfg.max_steps as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} steps {msg}")
+            .expect("static template"),
+    );
+    let r = estimate_mi_with_progress(x, y, &cfg, |step, est| {
+        bar.set_position(step as u64);
+        if let Some(e) = est {
+            bar.set_message(format!("held-out {e:.4} nats"));
+        }
+    });
+    bar.finish_and_clear();
+    let e = r.map_err(|e| anyhow!("{}: {e}", c.input))?;
+    let mut out = base_json(e.estimate, bound.name(), c, x.n_samples());
+    let o = out.as_object_mut().expect("object");
+    o.insert("best_step".into(), json!(e.best_step));
+    o.insert("steps_run".into(), json!(e.steps_run));
+    o.insert("backend".into(), json!(na.backend));
+    if let Some(ceiling) = e.ceiling {
+        o.insert("ceiling".into(), json!(ceiling));
+        o.insert("near_ceiling".into(), json!(e.near_ceiling));
+    }
+    Ok(out)
 }

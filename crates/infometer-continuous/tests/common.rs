@@ -45,7 +45,7 @@ pub fn mean(v: &[f64]) -> f64 {
 /// Reads the JIDT SFI heart/breath/O2 series (whitespace separated, % comments).
 pub fn sfi() -> Vec<[f64; 3]> {
     let text = std::fs::read_to_string(format!(
-        "{}/tests/data/jidt-SFI-heartRate_breathVol_bloodOx.txt",
+        "{}/../infometer-health/data/jidt-SFI-heartRate_breathVol_bloodOx.txt",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();

@@ -1,11 +1,11 @@
 //! The training protocol: seeded split, standardisation (and asinh), mini-batch Adam on the chosen bound, evaluation on the held-out half, early stopping.
 
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use infometer_continuous::Samples;
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand_chacha::ChaCha8Rng;
 
 use crate::critic::Critic;

@@ -5,6 +5,8 @@
 //! # Features
 //! - `continuous` (default): [`continuous`], estimators from samples (KSG, CMI, transfer
 //!   entropy, Kozachenko–Leonenko, k-NN KL, KDE, Gaussian, significance tests).
+//! - `neural`: `neural`, MINE, Donsker–Varadhan, NWJ and InfoNCE trained with burn on the
+//!   CPU (flex backend); `neural-ndarray` adds burn-ndarray, `neural-wgpu` the GPU backend.
 //!
 //! The discrete measures of [`core`] are always present and also re-exported at the root.
 //!
@@ -21,3 +23,6 @@ pub use infometer_core::*;
 
 #[cfg(feature = "continuous")]
 pub use infometer_continuous as continuous;
+
+#[cfg(feature = "neural")]
+pub use infometer_neural as neural;

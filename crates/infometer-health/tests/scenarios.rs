@@ -1,0 +1,139 @@
+//! Each scenario's decision on crafted inputs, and the demo report as an insta snapshot.
+
+use infometer_health::*;
+
+#[test]
+fn triage_decisions() {
+    let p = triage::TriagePolicy::default();
+    assert_eq!(
+        triage::triage(&[0.85, 0.08, 0.04, 0.02, 0.01], &p)
+            .unwrap()
+            .decision,
+        triage::Decision::Automate
+    );
+    assert_eq!(
+        triage::triage(&[0.2; 5], &p).unwrap().decision,
+        triage::Decision::Defer
+    );
+    assert!(triage::triage(&[1.0], &p).is_err());
+    assert!(triage::triage(&[0.5, 0.6], &p).is_err());
+    // the chosen threshold keeps the automated error rate under the target
+    let curve = triage::risk_coverage(&triage::synthetic_cohort(1000, 3)).unwrap();
+    let c = triage::choose_threshold(&curve, 0.05).unwrap();
+    assert!(c.risk <= 0.05 && c.coverage > 0.2);
+    // coverage is monotone in the threshold
+    assert!(
+        curve
+            .windows(2)
+            .all(|w| w[0].coverage < w[1].coverage && w[0].threshold < w[1].threshold)
+    );
+}
+
+#[test]
+fn rare_terms_flag_only_the_rare_word() {
+    let s = rare_terms::surprisal(&[("the", 0.15), ("pneumomediastinum", 0.001)], 8.0).unwrap();
+    assert!(!s[0].flagged && s[1].flagged);
+    assert!((s[1].bits - 9.965784).abs() < 1e-6);
+}
+
+#[test]
+fn class_weights_shift_the_gradient_to_the_rare_class() {
+    let (l, y) = class_weights::imbalanced_batch(500, 0.05, 1);
+    let c = class_weights::compare(&l, &y, 10.0).unwrap();
+    assert!(c[1].rare_gradient_share > c[0].rare_gradient_share + 0.2);
+    assert!(c[1].rare_loss_share > c[0].rare_loss_share);
+}
+
+#[test]
+fn ood_notes_score_higher_perplexity() {
+    let r = ood::screen(
+        &ood::clinical_notes(300, 1),
+        &ood::clinical_notes(100, 2),
+        &ood::clinical_notes(100, 3),
+        &ood::out_of_domain(100, 4),
+        0.95,
+    )
+    .unwrap();
+    assert!(
+        r.auroc > 0.95 && r.sensitivity > 0.9 && r.false_positive_rate < 0.15,
+        "{r:?}"
+    );
+    assert!((ood::auroc(&[0.0, 1.0], &[2.0, 3.0]) - 1.0).abs() < 1e-15);
+    assert!((ood::auroc(&[1.0], &[1.0]) - 0.5).abs() < 1e-15);
+}
+
+#[test]
+fn drifted_windows_alarm_and_stable_ones_do_not() {
+    let (r, w) = drift::simulate(12, 2000, Some(6), 5);
+    let d = drift::monitor(&r, &w, 4, 2).unwrap();
+    assert!(d.first_alarm.is_some_and(|a| a >= 6), "{:?}", d.first_alarm);
+    let (r, w) = drift::simulate(12, 2000, None, 5);
+    let d = drift::monitor(&r, &w, 4, 2).unwrap();
+    assert_eq!(d.first_alarm, None);
+    assert!(drift::monitor(&r, &w, 1, 2).is_err());
+}
+
+#[test]
+fn nonlinear_biomarker_ranks_first_by_mi_and_last_by_correlation() {
+    let (y, m) = biomarkers::synthetic_cohort(400, 9);
+    let r = biomarkers::rank(&y, &m, 49, 1).unwrap();
+    let k = r.iter().find(|b| b.name == "potassium").unwrap();
+    assert_eq!(k.rank_mi, 1);
+    assert_eq!(k.rank_correlation, 3);
+    assert!(k.pearson_r.abs() < 1e-12 && k.p_value <= 0.05);
+}
+
+#[test]
+fn pharmacovigilance_signal_and_null() {
+    let s = pharmacovigilance::signal(
+        "sig",
+        pharmacovigilance::Counts {
+            a: 60.0,
+            b: 1940.0,
+            c: 390.0,
+            d: 97610.0,
+        },
+    )
+    .unwrap();
+    assert!(s.signal && s.ic025 > 0.0 && s.ror_lower > 1.0);
+    let n = pharmacovigilance::signal(
+        "null",
+        pharmacovigilance::Counts {
+            a: 50.0,
+            b: 4950.0,
+            c: 950.0,
+            d: 94050.0,
+        },
+    )
+    .unwrap();
+    assert!(!n.signal && n.ic025 < 0.0 && n.ror_lower < 1.0);
+    // PRR and ROR by hand
+    assert!((s.prr - (60.0 / 2000.0) / (390.0 / 98000.0)).abs() < 1e-12);
+    assert!(
+        pharmacovigilance::signal(
+            "zero",
+            pharmacovigilance::Counts {
+                a: 0.0,
+                b: 1.0,
+                c: 1.0,
+                d: 1.0
+            }
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn physiology_breath_drives_heart_on_the_classic_rows() {
+    let rec = physio::parse(physio::SFI_DATA).unwrap();
+    assert_eq!(rec.heart.len(), 34000);
+    let c = physio::coupling(&rec, 2349..3550, "classic", 49, 1).unwrap();
+    assert!(c.te_breath_to_heart > c.te_heart_to_breath);
+    assert!(c.p_breath_to_heart <= 0.05);
+    assert!(c.mi > 0.05);
+}
+
+#[test]
+fn demo_report_snapshot() {
+    insta::assert_snapshot!("demo_quick", demo::report(false).unwrap());
+}

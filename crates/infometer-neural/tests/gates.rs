@@ -1,0 +1,187 @@
+//! The Beyond Normal benchmark's acceptance gates on our implementation (long: ignored by default,
+//! run by `cargo xtask slow`), one short training test that runs by default, and bad inputs.
+
+use infometer_continuous::Samples;
+use infometer_neural::{BackendChoice, Bound, CriticKind, NeuralConfig, NeuralError, estimate_mi};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// Samples of N(0, Σ) split into X (first dx coordinates) and Y, via the Cholesky factor of Σ.
+fn gaussian(n: usize, cov: &[Vec<f64>], dx: usize, seed: u64) -> (Samples, Samples) {
+    let d = cov.len();
+    let mut l = vec![vec![0.0; d]; d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            l[i][j] = if i == j {
+                (cov[i][i] - s).sqrt()
+            } else {
+                (cov[i][j] - s) / l[j][j]
+            };
+        }
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let z: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
+        for i in 0..d {
+            let v: f64 = (0..=i).map(|k| l[i][k] * z[k]).sum();
+            if i < dx { x.push(v) } else { y.push(v) }
+        }
+    }
+    (
+        Samples::new(n, dx, x).unwrap(),
+        Samples::new(n, d - dx, y).unwrap(),
+    )
+}
+
+/// The benchmark's gate: |estimate − truth| ≤ max(0.05, 10% of truth).
+fn check(bound: Bound, cov: &[Vec<f64>], dx: usize, truth: f64) {
+    let (x, y) = gaussian(8000, cov, dx, 1);
+    let cfg = NeuralConfig {
+        bound,
+        hidden: vec![10, 5],
+        seed: 3,
+        ..Default::default()
+    };
+    let e = estimate_mi(&x, &y, &cfg).unwrap();
+    let tol = (0.1 * truth).max(0.05);
+    assert!(
+        (e.estimate - truth).abs() <= tol,
+        "{bound:?}: {} vs {truth} (best step {})",
+        e.estimate,
+        e.best_step
+    );
+}
+
+#[test]
+#[ignore = "trains four estimators to convergence on 8000 samples (minutes); run by cargo xtask slow"]
+fn benchmark_gates_2d_gaussian() {
+    // ρ = 0.7: I = −½ ln(1 − 0.49) = 0.336672
+    let cov = vec![vec![1.0, 0.7], vec![0.7, 1.0]];
+    for b in [
+        Bound::Mine,
+        Bound::DonskerVaradhan,
+        Bound::Nwj,
+        Bound::InfoNce,
+    ] {
+        check(b, &cov, 1, 0.336672);
+    }
+}
+
+#[test]
+#[ignore = "trains four estimators to convergence on 8000 samples (minutes); run by cargo xtask slow"]
+fn benchmark_gates_3d_gaussian() {
+    // dim_x = 2, dim_y = 1: I = ½ ln(det Σ_X det Σ_Y / det Σ) = 0.433750
+    let cov = vec![
+        vec![1.0, 0.0, 0.7],
+        vec![0.0, 1.0, 0.3],
+        vec![0.7, 0.3, 1.0],
+    ];
+    for b in [
+        Bound::Mine,
+        Bound::DonskerVaradhan,
+        Bound::Nwj,
+        Bound::InfoNce,
+    ] {
+        check(b, &cov, 2, 0.433750);
+    }
+}
+
+#[test]
+fn short_training_moves_toward_the_truth() {
+    // ρ = 0.8 (I = 0.5108): after a few hundred steps the held-out bound is well above 0
+    // and does not exceed the truth by more than the estimator's noise
+    let cov = vec![vec![1.0, 0.8], vec![0.8, 1.0]];
+    let (x, y) = gaussian(2048, &cov, 1, 5);
+    let cfg = NeuralConfig {
+        bound: Bound::InfoNce,
+        batch: 128,
+        max_steps: 300,
+        eval_every: 100,
+        patience: 3,
+        seed: 1,
+        ..Default::default()
+    };
+    let e = estimate_mi(&x, &y, &cfg).unwrap();
+    assert!(e.estimate > 0.25 && e.estimate < 0.65, "{e:?}");
+    assert_eq!(e.curve.len(), 3);
+    assert_eq!(e.ceiling, Some(128f64.ln()));
+    // same seed, same result on the same backend
+    assert_eq!(estimate_mi(&x, &y, &cfg).unwrap().estimate, e.estimate);
+}
+
+#[test]
+fn bad_inputs() {
+    let cov = vec![vec![1.0, 0.5], vec![0.5, 1.0]];
+    let (x, y) = gaussian(300, &cov, 1, 5);
+    assert!(matches!(
+        estimate_mi(&x, &y, &NeuralConfig::default()),
+        Err(NeuralError::TooFewSamples { .. })
+    ));
+    assert!(matches!(
+        estimate_mi(
+            &x,
+            &y,
+            &NeuralConfig {
+                learning_rate: -1.0,
+                ..Default::default()
+            }
+        ),
+        Err(NeuralError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        estimate_mi(
+            &x,
+            &y,
+            &NeuralConfig {
+                bound: Bound::Mine,
+                critic: CriticKind::Separable,
+                ..Default::default()
+            }
+        ),
+        Err(NeuralError::InvalidParameter { .. })
+    ));
+    let c = Samples::from_column(&[1.0; 300]).unwrap();
+    assert!(
+        estimate_mi(
+            &c,
+            &y,
+            &NeuralConfig {
+                batch: 64,
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
+    #[cfg(not(feature = "wgpu"))]
+    assert!(matches!(
+        estimate_mi(
+            &x,
+            &y,
+            &NeuralConfig {
+                batch: 64,
+                backend: BackendChoice::Wgpu,
+                ..Default::default()
+            }
+        ),
+        Err(NeuralError::BackendUnavailable { .. })
+    ));
+    // a learning rate that blows the critic up is reported as divergence with its step, not a panic
+    let r = estimate_mi(
+        &x,
+        &y,
+        &NeuralConfig {
+            bound: Bound::Nwj,
+            batch: 64,
+            learning_rate: 1e6,
+            max_steps: 200,
+            eval_every: 10,
+            ..Default::default()
+        },
+    );
+    if let Err(e) = r {
+        assert!(matches!(e, NeuralError::Diverged { .. }), "{e}");
+    }
+}
