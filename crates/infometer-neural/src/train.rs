@@ -11,6 +11,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::critic::Critic;
 use crate::{BackendChoice, Bound, CriticKind, NeuralConfig, NeuralError};
 
+/// Serialises seeding and weight initialisation (burn's RNG is global).
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The result of a neural estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NeuralEstimate {
@@ -109,10 +112,19 @@ pub fn estimate_mi_with_progress<F: FnMut(usize, Option<f64>)>(
     let xt = prepare_with(x, test_idx, train_idx, cfg)?;
     let yt = prepare_with(y, test_idx, train_idx, cfg)?;
     let device = make_device(cfg.backend)?;
-    device.seed(cfg.seed);
-    let mut critic = match cfg.critic {
-        CriticKind::Joint => Critic::joint(dx, dy, &cfg.hidden, &device),
-        CriticKind::Separable => Critic::separable(dx, dy, &cfg.hidden, &device),
+    // burn's seed is process-global: seeding and initialising under one lock keeps the initial
+    // weights a function of `cfg.seed` alone, even when estimates run on several threads
+    let mut critic = {
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(cfg.seed);
+        let c = match cfg.critic {
+            CriticKind::Joint => Critic::joint(dx, dy, &cfg.hidden, &device),
+            CriticKind::Separable => Critic::separable(dx, dy, &cfg.hidden, &device),
+        };
+        // parameters are initialised lazily: one forward pass materialises them under the lock
+        let probe = [0usize];
+        let _ = to_vec(score_matrix(&c, &xs, dx, &ys, dy, &probe, &device));
+        c
     };
     let mut optim = AdamConfig::new().init();
     let b = cfg.batch;
@@ -362,7 +374,7 @@ fn to_vec(t: Tensor<2>) -> Vec<f64> {
     t.detach()
         .into_data()
         .convert::<f32>()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .expect("f32 data")
         .into_iter()
         .map(f64::from)

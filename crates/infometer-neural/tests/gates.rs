@@ -36,23 +36,36 @@ fn gaussian(n: usize, cov: &[Vec<f64>], dx: usize, seed: u64) -> (Samples, Sampl
     )
 }
 
-/// The benchmark's gate: |estimate − truth| ≤ max(0.05, 10% of truth).
-fn check(bound: Bound, cov: &[Vec<f64>], dx: usize, truth: f64) {
+/// The benchmark's gate: |estimate − truth| ≤ max(0.05, 10% of truth), for every bound;
+/// all four run before the assertion so one failure does not hide the others.
+fn check(cov: &[Vec<f64>], dx: usize, truth: f64) {
     let (x, y) = gaussian(8000, cov, dx, 1);
-    let cfg = NeuralConfig {
-        bound,
-        hidden: vec![10, 5],
-        seed: 3,
-        ..Default::default()
-    };
-    let e = estimate_mi(&x, &y, &cfg).unwrap();
     let tol = (0.1 * truth).max(0.05);
-    assert!(
-        (e.estimate - truth).abs() <= tol,
-        "{bound:?}: {} vs {truth} (best step {})",
-        e.estimate,
-        e.best_step
-    );
+    let mut failures = Vec::new();
+    for bound in [
+        Bound::Mine,
+        Bound::DonskerVaradhan,
+        Bound::Nwj,
+        Bound::InfoNce,
+    ] {
+        // the benchmark's own protocol: no asinh (its default), hidden (10, 5)
+        let cfg = NeuralConfig {
+            bound,
+            hidden: vec![10, 5],
+            asinh: false,
+            seed: 3,
+            ..Default::default()
+        };
+        let e = estimate_mi(&x, &y, &cfg).unwrap();
+        eprintln!(
+            "{bound:?}: {:.4} vs {truth} (best step {})",
+            e.estimate, e.best_step
+        );
+        if (e.estimate - truth).abs() > tol {
+            failures.push(format!("{bound:?}: {} vs {truth}", e.estimate));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
 }
 
 #[test]
@@ -60,14 +73,7 @@ fn check(bound: Bound, cov: &[Vec<f64>], dx: usize, truth: f64) {
 fn benchmark_gates_2d_gaussian() {
     // ρ = 0.7: I = −½ ln(1 − 0.49) = 0.336672
     let cov = vec![vec![1.0, 0.7], vec![0.7, 1.0]];
-    for b in [
-        Bound::Mine,
-        Bound::DonskerVaradhan,
-        Bound::Nwj,
-        Bound::InfoNce,
-    ] {
-        check(b, &cov, 1, 0.336672);
-    }
+    check(&cov, 1, 0.336672);
 }
 
 #[test]
@@ -79,14 +85,7 @@ fn benchmark_gates_3d_gaussian() {
         vec![0.0, 1.0, 0.3],
         vec![0.7, 0.3, 1.0],
     ];
-    for b in [
-        Bound::Mine,
-        Bound::DonskerVaradhan,
-        Bound::Nwj,
-        Bound::InfoNce,
-    ] {
-        check(b, &cov, 2, 0.433750);
-    }
+    check(&cov, 2, 0.433750);
 }
 
 #[test]
@@ -184,4 +183,77 @@ fn bad_inputs() {
     if let Err(e) = r {
         assert!(matches!(e, NeuralError::Diverged { .. }), "{e}");
     }
+}
+
+/// Bivariate Student-t with ν = 1 and identity dispersion: (x, y) = z / sqrt(w/ν), z ~ N(0, I₂),
+/// w ~ χ²_ν. MI = 0.224171 nats (Czyż et al. 2023, their Student-t task with ν = 1).
+fn student_t(n: usize, seed: u64) -> (Samples, Samples) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let a: f64 = StandardNormal.sample(&mut rng);
+        let b: f64 = StandardNormal.sample(&mut rng);
+        let c: f64 = StandardNormal.sample(&mut rng);
+        let s = (c * c).sqrt(); // sqrt(χ²₁ / 1)
+        x.push(a / s);
+        y.push(b / s);
+    }
+    (
+        Samples::new(n, 1, x).unwrap(),
+        Samples::new(n, 1, y).unwrap(),
+    )
+}
+
+#[test]
+#[ignore = "trains eight estimators on 8000 samples; run by cargo xtask slow"]
+fn heavy_tails_with_and_without_asinh() {
+    // What each bound does on Cauchy-tailed data, with the benchmark's raw inputs and with the
+    // asinh transform (invertible, so MI is unchanged). Measured here (seed 4): raw MINE 0.000,
+    // DV 0.005, NWJ 0.000, InfoNCE 0.167; with asinh 0.020, 0.002, 0.015, 0.170 — the
+    // exponential-moment bounds collapse either way, InfoNCE survives, as Czyż et al. report.
+    // The defaults (InfoNCE, asinh on) must be the best of the eight and never fail.
+    let truth = 0.224171;
+    let (x, y) = student_t(8000, 2);
+    let mut errors = Vec::new();
+    for asinh in [false, true] {
+        for bound in [
+            Bound::Mine,
+            Bound::DonskerVaradhan,
+            Bound::Nwj,
+            Bound::InfoNce,
+        ] {
+            let cfg = NeuralConfig {
+                bound,
+                asinh,
+                seed: 4,
+                ..Default::default()
+            };
+            match estimate_mi(&x, &y, &cfg) {
+                Ok(e) => {
+                    eprintln!(
+                        "asinh={asinh} {bound:?}: {:.4} (truth {truth}, best step {})",
+                        e.estimate, e.best_step
+                    );
+                    errors.push(((e.estimate - truth).abs(), asinh, bound));
+                }
+                Err(err) => eprintln!("asinh={asinh} {bound:?}: {err}"),
+            }
+        }
+    }
+    let default = estimate_mi(
+        &x,
+        &y,
+        &NeuralConfig {
+            seed: 4,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let best = errors.iter().map(|e| e.0).fold(f64::INFINITY, f64::min);
+    assert!(
+        (default.estimate - truth).abs() <= best + 0.01,
+        "default {} vs best error {best}",
+        default.estimate
+    );
+    assert!(default.estimate > 0.1);
 }
