@@ -14,6 +14,10 @@ const TASKS: &[(&str, &str)] = &[
         "ci",
         "fmt --check, clippy -D warnings, tests, docs with -D warnings (what CI should pass)",
     ),
+    (
+        "experiments",
+        "E1–E4 research experiments to target/experiments/ (markdown, JSON, SVG); --quick for the small versions",
+    ),
     ("test", "the default test suite (the README's test command)"),
     (
         "slow",
@@ -82,6 +86,20 @@ fn main() -> Result<()> {
                 "infometer-health",
                 "--bin",
                 "infometer-demo",
+                "--",
+            ];
+            a.extend(rest);
+            cargo(&a, &[])
+        }
+        Some("experiments") => {
+            let mut a = vec![
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "infometer-experiments",
+                "--bin",
+                "infometer-experiments",
                 "--",
             ];
             a.extend(rest);

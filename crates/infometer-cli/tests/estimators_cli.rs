@@ -198,3 +198,67 @@ fn bad_inputs_exit_non_zero_with_one_line() {
         assert!(!err.contains("panicked"));
     }
 }
+
+#[test]
+fn neural_estimator_through_the_cli() {
+    let f = gaussian_file();
+    let truth = -0.5 * (1.0f64 - 0.64).ln();
+    let (ok, v, err) = run(&[
+        "mi",
+        "--input",
+        &f,
+        "--x",
+        "0",
+        "--y",
+        "1",
+        "--estimator",
+        "infonce",
+        "--batch",
+        "64",
+        "--steps",
+        "300",
+        "--quiet",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let e = v["estimate"].as_f64().unwrap();
+    assert!(e > 0.2 && e < truth + 0.1, "{v}");
+    assert!(v["best_step"].as_u64().unwrap() > 0);
+    assert_eq!(v["estimator"], "infonce");
+    // a backend that is not compiled in fails fast with one line
+    let (ok, _, err) = run(&[
+        "mi",
+        "--input",
+        &f,
+        "--x",
+        "0",
+        "--y",
+        "1",
+        "--estimator",
+        "mine",
+        "--backend",
+        "ndarray",
+        "--quiet",
+    ]);
+    if !cfg!(feature = "ndarray") {
+        assert!(
+            !ok && err.contains("ndarray") && err.trim_end().lines().count() == 1,
+            "{err}"
+        );
+    }
+    let (ok, _, err) = run(&[
+        "mi",
+        "--input",
+        &f,
+        "--x",
+        "0",
+        "--y",
+        "1",
+        "--estimator",
+        "dv",
+        "--batch",
+        "5000",
+        "--quiet",
+    ]);
+    assert!(!ok && err.contains("too few"), "{err}");
+}

@@ -1,0 +1,432 @@
+//! infometer-experiments: the research experiments behind `cargo xtask experiments` — E1 KSG bias and spread, E2 an estimator benchmark in the style of Beyond Normal, E3 the study guide's pitfalls in numbers, E4 physiological surrogates — as tables, JSON and SVG plots.
+//!
+//! Every experiment is seeded; `quick` mode runs small versions whose tables are snapshot-tested.
+
+#![warn(missing_docs)]
+
+pub mod svg;
+mod tasks;
+
+use infometer_continuous::{
+    KdeConfig, KsgAlgorithm, KsgConfig, Samples, gaussian_mi, kde_mi, ksg_mi,
+};
+use infometer_core::{
+    Analyze, Base, Distribution, PerplexityAccumulator, Rows, js_divergence, kl_divergence,
+};
+use infometer_neural::{Bound, NeuralConfig, estimate_mi};
+use serde_json::{Value, json};
+
+pub use tasks::{Task, benchmark_tasks};
+
+/// A markdown table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Caption.
+    pub title: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// Cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// GitHub-flavoured markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!(
+            "**{}**\n\n| {} |\n|{}|\n",
+            self.title,
+            self.header.join(" | "),
+            vec!["---"; self.header.len()].join("|")
+        );
+        for r in &self.rows {
+            s += &format!("| {} |\n", r.join(" | "));
+        }
+        s
+    }
+}
+
+/// One experiment's outputs.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// Short name (file stem).
+    pub name: String,
+    /// Tables.
+    pub tables: Vec<Table>,
+    /// Machine-readable results.
+    pub json: Value,
+    /// (file name, SVG text).
+    pub plots: Vec<(String, String)>,
+}
+
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, sd)
+}
+
+/// E1: KSG bias and spread against N and k on bivariate Gaussians (Kraskov et al. 2004, figs. 3–4).
+pub fn e1_ksg_bias(quick: bool) -> Experiment {
+    let ns: &[usize] = if quick {
+        &[100, 400]
+    } else {
+        &[100, 1000, 10_000]
+    };
+    let ks: &[usize] = if quick { &[1, 4] } else { &[1, 4, 10] };
+    let seeds = if quick { 3 } else { 20 };
+    let mut rows = Vec::new();
+    let mut js = Vec::new();
+    let mut series = Vec::new();
+    for &rho in &[0.0, 0.5, 0.9] {
+        let truth = -0.5 * (1.0f64 - rho * rho).ln();
+        let mut line = Vec::new();
+        for &n in ns {
+            for &k in ks {
+                for alg in [KsgAlgorithm::One, KsgAlgorithm::Two] {
+                    let est: Vec<f64> = (0..seeds)
+                        .map(|s| {
+                            let (x, y) = tasks::gauss_pairs(n, 1, rho, 1000 + s);
+                            ksg_mi(
+                                &x,
+                                &y,
+                                &KsgConfig {
+                                    k,
+                                    algorithm: alg,
+                                    seed: s,
+                                    ..Default::default()
+                                },
+                            )
+                            .expect("valid task")
+                        })
+                        .collect();
+                    let (m, sd) = mean_sd(&est);
+                    let a = if alg == KsgAlgorithm::One {
+                        "KSG1"
+                    } else {
+                        "KSG2"
+                    };
+                    rows.push(vec![
+                        format!("{rho}"),
+                        n.to_string(),
+                        k.to_string(),
+                        a.into(),
+                        format!("{truth:.4}"),
+                        format!("{:+.4}", m - truth),
+                        format!("{sd:.4}"),
+                    ]);
+                    js.push(json!({"rho": rho, "n": n, "k": k, "algorithm": a, "truth": truth, "mean": m, "bias": m - truth, "sd": sd, "seeds": seeds}));
+                    if k == 4 && alg == KsgAlgorithm::One {
+                        line.push((n as f64, m - truth));
+                    }
+                }
+            }
+        }
+        series.push((format!("rho = {rho}"), line));
+    }
+    Experiment {
+        name: "e1_ksg_bias".into(),
+        tables: vec![Table {
+            title: format!(
+                "E1. KSG bias (mean − truth) and spread (sd) over {seeds} seeds, bivariate Gaussian, nats"
+            ),
+            header: ["ρ", "N", "k", "algorithm", "truth", "bias", "sd"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows,
+        }],
+        json: json!(js),
+        plots: vec![(
+            "e1_ksg_bias.svg".into(),
+            svg::line_chart("KSG1 bias at k = 4", "N", "bias (nats)", &series, true),
+        )],
+    }
+}
+
+/// The estimators of E2, by name.
+pub const E2_ESTIMATORS: [&str; 6] = ["KSG1", "KSG2", "KDE", "Gaussian", "MINE", "InfoNCE"];
+
+fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> Option<f64> {
+    let neural = |bound| {
+        let cfg = if quick {
+            NeuralConfig {
+                bound,
+                batch: 64,
+                max_steps: 300,
+                eval_every: 100,
+                seed,
+                ..Default::default()
+            }
+        } else {
+            NeuralConfig {
+                bound,
+                seed,
+                ..Default::default()
+            }
+        };
+        estimate_mi(x, y, &cfg).ok().map(|e| e.estimate)
+    };
+    match name {
+        "KSG1" => ksg_mi(
+            x,
+            y,
+            &KsgConfig {
+                seed,
+                ..Default::default()
+            },
+        )
+        .ok(),
+        "KSG2" => ksg_mi(
+            x,
+            y,
+            &KsgConfig {
+                algorithm: KsgAlgorithm::Two,
+                seed,
+                ..Default::default()
+            },
+        )
+        .ok(),
+        "KDE" => kde_mi(
+            x,
+            y,
+            &KdeConfig {
+                leave_one_out: true,
+                ..Default::default()
+            },
+        )
+        .ok(),
+        "Gaussian" => gaussian_mi(x, y).ok(),
+        "MINE" => neural(Bound::Mine),
+        "InfoNCE" => neural(Bound::InfoNce),
+        _ => None,
+    }
+}
+
+/// E2: estimators against tasks with known MI (Beyond Normal style): mean estimate and sd over seeds.
+pub fn e2_benchmark(quick: bool) -> Experiment {
+    let n = if quick { 600 } else { 5000 };
+    let seeds: u64 = if quick { 1 } else { 3 };
+    let tasks = benchmark_tasks();
+    let mut rows = Vec::new();
+    let mut js = Vec::new();
+    let mut err = Vec::new();
+    for t in &tasks {
+        let mut row = vec![t.name.to_string(), format!("{:.3}", t.truth)];
+        let mut err_row = Vec::new();
+        for est in E2_ESTIMATORS {
+            let vals: Vec<f64> = (0..seeds)
+                .filter_map(|s| {
+                    let (x, y) = (t.sample)(n, 7000 + s);
+                    e2_estimate(est, &x, &y, s, quick)
+                })
+                .collect();
+            if vals.is_empty() {
+                row.push("fail".into());
+                err_row.push(f64::NAN);
+                js.push(
+                    json!({"task": t.name, "estimator": est, "truth": t.truth, "failed": true}),
+                );
+            } else {
+                let (m, sd) = mean_sd(&vals);
+                row.push(if seeds > 1 {
+                    format!("{m:.3} ± {sd:.3}")
+                } else {
+                    format!("{m:.3}")
+                });
+                err_row.push((m - t.truth).abs());
+                js.push(json!({"task": t.name, "estimator": est, "truth": t.truth, "mean": m, "sd": sd, "runs": vals.len()}));
+            }
+        }
+        rows.push(row);
+        err.push(err_row);
+    }
+    let mut header = vec!["task".to_string(), "truth".to_string()];
+    header.extend(E2_ESTIMATORS.iter().map(|s| s.to_string()));
+    let names: Vec<String> = tasks.iter().map(|t| t.name.to_string()).collect();
+    let cols: Vec<String> = E2_ESTIMATORS.iter().map(|s| s.to_string()).collect();
+    Experiment {
+        name: "e2_benchmark".into(),
+        tables: vec![Table {
+            title: format!(
+                "E2. Estimates (nats) on tasks with known MI, N = {n}, {seeds} seed(s); mean ± sd"
+            ),
+            header,
+            rows,
+        }],
+        json: json!(js),
+        plots: vec![(
+            "e2_benchmark_error.svg".into(),
+            svg::heatmap(
+                "E2: |estimate − truth| (nats)",
+                &names,
+                &cols,
+                &err,
+                0.0,
+                0.5,
+            ),
+        )],
+    }
+}
+
+/// E3: what the study guide's reference code gets wrong, by numbers.
+pub fn e3_pitfalls(quick: bool) -> Experiment {
+    let mut rows = Vec::new();
+    // perplexity "in bits" computed as 2^(NLL in nats)
+    let nll = 7.3232;
+    let mut acc = PerplexityAccumulator::new();
+    acc.extend(&[nll; 4]).expect("finite");
+    rows.push(vec![
+        "perplexity of mean NLL 7.3232 nats".into(),
+        format!("{:.2}", acc.perplexity().expect("tokens")),
+        format!("{:.2} (2^nats)", 2f64.powf(nll)),
+    ]);
+    // per-batch averaging
+    let (b1, b2) = (vec![1.0; 100], vec![5.0; 2]);
+    let mut acc = PerplexityAccumulator::new();
+    acc.extend(&b1).expect("finite");
+    acc.extend(&b2).expect("finite");
+    let per_batch = 0.5 * (1f64.exp() + 5f64.exp());
+    rows.push(vec![
+        "perplexity of batches (100 tok @ 1.0, 2 tok @ 5.0)".into(),
+        format!("{:.3}", acc.perplexity().expect("tokens")),
+        format!("{per_batch:.3} (mean of batch PPLs)"),
+    ]);
+    // the 1e-8 clamp on a near-one-hot 128k row
+    let v = 128_000;
+    let mut x = vec![-20.0f32; v];
+    x[7] = 20.0;
+    let m = Analyze::new(Rows::new(&x, v).expect("shape"))
+        .run()
+        .expect("finite");
+    let p = Distribution::from_logits(&x).expect("finite");
+    let clamped: f64 = -p
+        .probs()
+        .iter()
+        .map(|&q| {
+            let c = q.max(1e-8);
+            c * c.ln()
+        })
+        .sum::<f64>();
+    rows.push(vec![
+        "entropy of a near-one-hot 128k row (nats)".into(),
+        format!("{:.3e}", m.entropy[0]),
+        format!("{clamped:.4} (1e-8 clamp)"),
+    ]);
+    // symmetrised KL labelled JS
+    let a = Distribution::from_probs(&[0.5, 0.5, 0.0]).expect("valid");
+    let b = Distribution::from_probs(&[0.0, 0.5, 0.5]).expect("valid");
+    let sym = 0.5 * (kl_divergence(&a, &b).expect("same") + kl_divergence(&b, &a).expect("same"));
+    rows.push(vec![
+        "\"JS\" of [.5,.5,0] and [0,.5,.5] (bits)".into(),
+        format!(
+            "{:.4}",
+            Base::TWO.from_nats(js_divergence(&a, &b).expect("same"))
+        ),
+        format!("{sym} (symmetrised KL)"),
+    ]);
+    // MINE scored on its training data
+    let (xs, ys) = tasks::gauss_pairs(if quick { 600 } else { 2000 }, 1, 0.9806, 5);
+    let truth = -0.5 * (1.0f64 - 0.9806 * 0.9806).ln();
+    let cfg = NeuralConfig {
+        bound: Bound::Mine,
+        hidden: vec![64, 32],
+        batch: if quick { 64 } else { 256 },
+        max_steps: if quick { 400 } else { 3000 },
+        eval_every: 100,
+        patience: 1000,
+        seed: 1,
+        ..Default::default()
+    };
+    if let Ok(e) = estimate_mi(&xs, &ys, &cfg) {
+        rows.push(vec![
+            format!("MINE, truth {truth:.3} nats"),
+            format!("{:.3} (held-out half)", e.estimate),
+            format!("{:.3} (scored on training rows)", e.train_estimate),
+        ]);
+    }
+    let json = json!(
+        rows.iter()
+            .map(|r| json!({"quantity": r[0], "right": r[1], "wrong": r[2]}))
+            .collect::<Vec<_>>()
+    );
+    Experiment {
+        name: "e3_pitfalls".into(),
+        tables: vec![Table {
+            title: "E3. The study guide's mistakes, by numbers".into(),
+            header: vec![
+                "quantity".into(),
+                "infometer".into(),
+                "the guide's way".into(),
+            ],
+            rows,
+        }],
+        json,
+        plots: vec![],
+    }
+}
+
+/// E4: heart rate and breathing (SFI set B), with the surrogate distributions of both TEs.
+pub fn e4_physiology(quick: bool) -> Experiment {
+    use infometer_continuous::{TeEmbedding, TeEstimator, transfer_entropy_test};
+    let rec =
+        infometer_health::physio::parse(infometer_health::physio::SFI_DATA).expect("bundled data");
+    let perms = if quick { 19 } else { 200 };
+    let (h, b) = (&rec.heart[2349..3550], &rec.breath[2349..3550]);
+    let est = TeEstimator::Ksg(KsgConfig::default());
+    let e = TeEmbedding::default();
+    let mut rows = Vec::new();
+    let mut plots = Vec::new();
+    let mut js = Vec::new();
+    for (label, src, dst, file) in [
+        ("breath → heart", b, h, "e4_te_breath_to_heart.svg"),
+        ("heart → breath", h, b, "e4_te_heart_to_breath.svg"),
+    ] {
+        let t = transfer_entropy_test(src, dst, &e, &est, perms, 3).expect("valid series");
+        rows.push(vec![
+            label.into(),
+            format!("{:.4}", t.observed),
+            format!("{:.4}", t.null_mean),
+            format!("{:.4}", t.null_sd),
+            format!("{:.3}", t.p_value),
+        ]);
+        plots.push((
+            file.into(),
+            svg::histogram(
+                &format!("TE {label}: surrogates (bars) and observed (line)"),
+                &t.null,
+                t.observed,
+                20,
+            ),
+        ));
+        js.push(json!({"direction": label, "observed": t.observed, "null": t.null, "p_value": t.p_value}));
+    }
+    Experiment {
+        name: "e4_physiology".into(),
+        tables: vec![Table {
+            title: format!(
+                "E4. Transfer entropy, SFI rows 2350–3550, KSG k = 4, {perms} surrogates (nats)"
+            ),
+            header: ["direction", "TE", "null mean", "null sd", "p"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows,
+        }],
+        json: json!(js),
+        plots,
+    }
+}
+
+/// All experiments.
+pub fn all(quick: bool) -> Vec<Experiment> {
+    vec![
+        e1_ksg_bias(quick),
+        e2_benchmark(quick),
+        e3_pitfalls(quick),
+        e4_physiology(quick),
+    ]
+}
