@@ -126,3 +126,13 @@ pub fn synthetic_pairs(n: usize, seed: u64) -> Vec<(String, Counts)> {
         })
         .collect()
 }
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: PRR {:.3}, ROR {:.2} [{:.2}, {:.2}], IC {:.3} (IC025 {:.3}), MI {:.5} bits{}",
+            self.pair, self.prr, self.ror, self.ror_lower, self.ror_upper, self.ic, self.ic025, self.mi_bits, if self.signal { " → SIGNAL" } else { "" }
+        )
+    }
+}

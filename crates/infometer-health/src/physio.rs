@@ -116,3 +116,13 @@ pub fn coupling(
         permutations,
     })
 }
+
+impl std::fmt::Display for Coupling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (N = {}): I(H;B) {:.4}, I(H;B|O2) {:.4}, TE breath→heart {:.4} (p = {:.3}), heart→breath {:.4} (p = {:.3}) nats",
+            self.label, self.n_samples, self.mi, self.cmi_given_o2, self.te_breath_to_heart, self.p_breath_to_heart, self.te_heart_to_breath, self.p_heart_to_breath
+        )
+    }
+}

@@ -192,3 +192,9 @@ pub fn synthetic_cohort(n: usize, seed: u64) -> Vec<LabelledCase> {
         })
         .collect()
 }
+
+impl std::fmt::Display for TriageReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "H = {:.3} bits, H/ln K = {:.3}, top-1 = {:.3} → {:?}", self.entropy_bits, self.normalized_entropy, self.confidence, self.decision)
+    }
+}
