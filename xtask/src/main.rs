@@ -18,7 +18,10 @@ const TASKS: &[(&str, &str)] = &[
         "experiments",
         "E1–E4 research experiments to target/experiments/ (markdown, JSON, SVG); --quick for the small versions",
     ),
-    ("docs", "builds the user guide in docs/ with mdbook (if installed)"),
+    (
+        "docs",
+        "builds the user guide in docs/ with mdbook (if installed)",
+    ),
     ("test", "the default test suite (the README's test command)"),
     (
         "slow",
@@ -108,10 +111,16 @@ fn main() -> Result<()> {
         }
         Some("docs") => {
             eprintln!("$ mdbook build docs");
-            match Command::new("mdbook").arg("build").arg(root().join("docs")).status() {
+            match Command::new("mdbook")
+                .arg("build")
+                .arg(root().join("docs"))
+                .status()
+            {
                 Ok(s) if s.success() => Ok(()),
                 Ok(s) => bail!("mdbook failed with {s}"),
-                Err(_) => bail!("mdbook is not installed (cargo install mdbook); the guide's sources are in docs/src"),
+                Err(_) => bail!(
+                    "mdbook is not installed (cargo install mdbook); the guide's sources are in docs/src"
+                ),
             }
         }
         Some("test") => cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")]),

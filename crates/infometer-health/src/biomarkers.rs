@@ -121,6 +121,10 @@ pub fn rank(
 
 impl std::fmt::Display for BiomarkerScore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: MI {:.4} nats (p = {:.3}, rank {}), r = {:+.3} (rank {})", self.name, self.mi, self.p_value, self.rank_mi, self.pearson_r, self.rank_correlation)
+        write!(
+            f,
+            "{}: MI {:.4} nats (p = {:.3}, rank {}), r = {:+.3} (rank {})",
+            self.name, self.mi, self.p_value, self.rank_mi, self.pearson_r, self.rank_correlation
+        )
     }
 }

@@ -96,6 +96,13 @@ pub fn compare(logits: &[f64], labels: &[i64], rare_weight: f64) -> Result<Vec<W
 
 impl std::fmt::Display for WeightingOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "rare weight {}: mean CE {:.4} nats, rare share of loss {:.1}%, of gradient {:.1}%", self.rare_weight, self.mean_loss, 100.0 * self.rare_loss_share, 100.0 * self.rare_gradient_share)
+        write!(
+            f,
+            "rare weight {}: mean CE {:.4} nats, rare share of loss {:.1}%, of gradient {:.1}%",
+            self.rare_weight,
+            self.mean_loss,
+            100.0 * self.rare_loss_share,
+            100.0 * self.rare_gradient_share
+        )
     }
 }

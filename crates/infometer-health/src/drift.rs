@@ -140,9 +140,26 @@ pub fn simulate(
 
 impl std::fmt::Display for DriftReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "JS threshold {:.5} bits, persistence {}", self.threshold_bits, self.persistence)?;
+        writeln!(
+            f,
+            "JS threshold {:.5} bits, persistence {}",
+            self.threshold_bits, self.persistence
+        )?;
         for w in &self.windows {
-            writeln!(f, "window {:>3}: KL {:.5} bits, JS {:.5} bits{}", w.window, w.kl_bits, w.js_bits, if w.alarm { " ALARM" } else if w.exceeds { " above" } else { "" })?;
+            writeln!(
+                f,
+                "window {:>3}: KL {:.5} bits, JS {:.5} bits{}",
+                w.window,
+                w.kl_bits,
+                w.js_bits,
+                if w.alarm {
+                    " ALARM"
+                } else if w.exceeds {
+                    " above"
+                } else {
+                    ""
+                }
+            )?;
         }
         Ok(())
     }

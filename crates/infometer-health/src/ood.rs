@@ -332,7 +332,13 @@ impl std::fmt::Display for OodReport {
         write!(
             f,
             "threshold {:.3} ({}th percentile of in-domain), median PPL {:.3} in-domain vs {:.3} OOD, FPR {:.1}%, sensitivity {:.1}%, AUROC {:.3}",
-            self.threshold, (self.percentile * 100.0).round(), self.median_in_domain, self.median_out_of_domain, 100.0 * self.false_positive_rate, 100.0 * self.sensitivity, self.auroc
+            self.threshold,
+            (self.percentile * 100.0).round(),
+            self.median_in_domain,
+            self.median_out_of_domain,
+            100.0 * self.false_positive_rate,
+            100.0 * self.sensitivity,
+            self.auroc
         )
     }
 }

@@ -132,7 +132,15 @@ impl std::fmt::Display for Signal {
         write!(
             f,
             "{}: PRR {:.3}, ROR {:.2} [{:.2}, {:.2}], IC {:.3} (IC025 {:.3}), MI {:.5} bits{}",
-            self.pair, self.prr, self.ror, self.ror_lower, self.ror_upper, self.ic, self.ic025, self.mi_bits, if self.signal { " → SIGNAL" } else { "" }
+            self.pair,
+            self.prr,
+            self.ror,
+            self.ror_lower,
+            self.ror_upper,
+            self.ic,
+            self.ic025,
+            self.mi_bits,
+            if self.signal { " → SIGNAL" } else { "" }
         )
     }
 }

@@ -122,7 +122,14 @@ impl std::fmt::Display for Coupling {
         write!(
             f,
             "{} (N = {}): I(H;B) {:.4}, I(H;B|O2) {:.4}, TE breath→heart {:.4} (p = {:.3}), heart→breath {:.4} (p = {:.3}) nats",
-            self.label, self.n_samples, self.mi, self.cmi_given_o2, self.te_breath_to_heart, self.p_breath_to_heart, self.te_heart_to_breath, self.p_heart_to_breath
+            self.label,
+            self.n_samples,
+            self.mi,
+            self.cmi_given_o2,
+            self.te_breath_to_heart,
+            self.p_breath_to_heart,
+            self.te_heart_to_breath,
+            self.p_heart_to_breath
         )
     }
 }

@@ -48,6 +48,13 @@ pub fn surprisal(terms: &[(&str, f64)], threshold_bits: f64) -> Result<Vec<TermS
 
 impl std::fmt::Display for TermSurprisal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: p = {}, {:.3} bits{}", self.term, self.probability, self.bits, if self.flagged { " [FLAG]" } else { "" })
+        write!(
+            f,
+            "{}: p = {}, {:.3} bits{}",
+            self.term,
+            self.probability,
+            self.bits,
+            if self.flagged { " [FLAG]" } else { "" }
+        )
     }
 }

@@ -195,6 +195,10 @@ pub fn synthetic_cohort(n: usize, seed: u64) -> Vec<LabelledCase> {
 
 impl std::fmt::Display for TriageReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "H = {:.3} bits, H/ln K = {:.3}, top-1 = {:.3} → {:?}", self.entropy_bits, self.normalized_entropy, self.confidence, self.decision)
+        write!(
+            f,
+            "H = {:.3} bits, H/ln K = {:.3}, top-1 = {:.3} → {:?}",
+            self.entropy_bits, self.normalized_entropy, self.confidence, self.decision
+        )
     }
 }

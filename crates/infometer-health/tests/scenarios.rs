@@ -140,10 +140,26 @@ fn demo_report_snapshot() {
 
 #[test]
 fn reports_display_and_serialize() {
-    let t = triage::triage(&[0.85, 0.08, 0.04, 0.02, 0.01], &triage::TriagePolicy::default()).unwrap();
-    assert_eq!(t.to_string(), "H = 0.856 bits, H/ln K = 0.369, top-1 = 0.850 → Automate");
+    let t = triage::triage(
+        &[0.85, 0.08, 0.04, 0.02, 0.01],
+        &triage::TriagePolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        t.to_string(),
+        "H = 0.856 bits, H/ln K = 0.369, top-1 = 0.850 → Automate"
+    );
     let json = serde_json::to_value(&t).unwrap();
     assert_eq!(json["decision"], "Automate");
-    let s = pharmacovigilance::signal("p", pharmacovigilance::Counts { a: 60.0, b: 1940.0, c: 390.0, d: 97610.0 }).unwrap();
+    let s = pharmacovigilance::signal(
+        "p",
+        pharmacovigilance::Counts {
+            a: 60.0,
+            b: 1940.0,
+            c: 390.0,
+            d: 97610.0,
+        },
+    )
+    .unwrap();
     assert!(s.to_string().ends_with("→ SIGNAL"));
 }
