@@ -25,7 +25,7 @@ const TASKS: &[(&str, &str)] = &[
     ("test", "the default test suite (the README's test command)"),
     (
         "slow",
-        "the long runs kept out of the default suite (#[ignore]: large-N accuracy sweeps)",
+        "the long runs kept out of the default suite (#[ignore]: benchmark gates, heavy tails), then the neural suite on burn-ndarray",
     ),
     (
         "bench",
@@ -124,10 +124,24 @@ fn main() -> Result<()> {
             }
         }
         Some("test") => cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")]),
-        Some("slow") => cargo(
-            &["test", "--workspace", "--release", "--", "--ignored"],
-            &[],
-        ),
+        Some("slow") => {
+            cargo(
+                &["test", "--workspace", "--release", "--", "--ignored"],
+                &[],
+            )?;
+            // the neural suite again on burn-ndarray (one code path, two CPU backends)
+            cargo(
+                &[
+                    "test",
+                    "--release",
+                    "-p",
+                    "infometer-neural",
+                    "--features",
+                    "ndarray",
+                ],
+                &[],
+            )
+        }
         Some("bench") => {
             let mut a = vec!["bench", "-p", "infometer-benches"];
             a.extend(rest);

@@ -257,3 +257,25 @@ fn heavy_tails_with_and_without_asinh() {
     );
     assert!(default.estimate > 0.1);
 }
+
+/// The same short training on burn-ndarray (feature `ndarray`; `cargo xtask slow` runs it):
+/// one code path, the suite run on each CPU backend.
+#[cfg(feature = "ndarray")]
+#[test]
+fn short_training_on_ndarray() {
+    let cov = vec![vec![1.0, 0.8], vec![0.8, 1.0]];
+    let (x, y) = gaussian(2048, &cov, 1, 5);
+    let cfg = NeuralConfig {
+        bound: Bound::InfoNce,
+        batch: 128,
+        max_steps: 300,
+        eval_every: 100,
+        patience: 3,
+        seed: 1,
+        backend: BackendChoice::NdArray,
+        ..Default::default()
+    };
+    let e = estimate_mi(&x, &y, &cfg).unwrap();
+    assert!(e.estimate > 0.25 && e.estimate < 0.65, "{e:?}");
+    assert_eq!(estimate_mi(&x, &y, &cfg).unwrap().estimate, e.estimate);
+}
