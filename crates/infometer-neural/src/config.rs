@@ -8,11 +8,11 @@ pub enum Bound {
     /// MINE: the Donsker–Varadhan bound with the bias-corrected gradient (moving average of
     /// the partition term).
     Mine,
-    /// Donsker–Varadhan: E_P[T] − ln E_{P_X⊗P_Y}[e^T].
+    /// Donsker–Varadhan: `E_P[T] − ln E_{P_X⊗P_Y}[e^T]`.
     DonskerVaradhan,
-    /// NWJ (f-divergence) bound: E_P[T] − E_{P_X⊗P_Y}[e^{T−1}].
+    /// NWJ (f-divergence) bound: `E_P[T] − E_{P_X⊗P_Y}[e^{T−1}]`.
     Nwj,
-    /// InfoNCE: ln B + E[T(x_i, y_i) − ln Σ_j e^{T(x_i, y_j)}]; never exceeds ln B.
+    /// InfoNCE: `ln B + E[T(x_i, y_i) − ln Σ_j e^{T(x_i, y_j)}]`; never exceeds ln B.
     #[default]
     InfoNce,
 }
