@@ -24,42 +24,15 @@ pub struct TableArgs {
     pub json: bool,
 }
 
-/// Parses a CSV table of non-negative numbers into (rows, cols, cells).
+/// Parses a CSV table into (rows, cols, cells), with the sample-file reader's rules
+/// (comments, an optional header line, ragged rows and non-numeric cells refused).
 ///
 /// # Errors
-/// Ragged rows, non-numeric cells, an empty table.
+/// Ragged rows, non-numeric or non-finite cells, an empty table.
 pub fn parse_table(text: &str) -> Result<(usize, usize, Vec<f64>)> {
-    let mut cells = Vec::new();
-    let mut cols = None;
-    let mut rows = 0;
-    for (lineno, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('%') {
-            continue;
-        }
-        let fields: Vec<&str> = line
-            .split([',', ';', '\t', ' '])
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-            .collect();
-        let parsed: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
-        let values = match parsed {
-            Ok(v) => v,
-            Err(_) if rows == 0 && cols.is_none() => continue, // header line
-            Err(_) => bail!("line {}: non-numeric cell", lineno + 1),
-        };
-        match cols {
-            None => cols = Some(values.len()),
-            Some(c) if c != values.len() => {
-                bail!("line {}: {} cells, expected {c}", lineno + 1, values.len())
-            }
-            _ => {}
-        }
-        cells.extend(values);
-        rows += 1;
-    }
-    let cols = cols.ok_or_else(|| anyhow!("no numeric rows"))?;
-    Ok((rows, cols, cells))
+    let t = crate::table_input::parse_text(text)?;
+    let cols = t.n_cols();
+    Ok((t.rows.len(), cols, t.rows.into_iter().flatten().collect()))
 }
 
 /// Runs the command and returns its JSON object.

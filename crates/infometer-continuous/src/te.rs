@@ -163,19 +163,7 @@ pub fn transfer_entropy(
             gaussian_cmi(&next, &src, &past)
         }
         TeEstimator::Ksg(cfg) => {
-            cfg.validate()?;
-            let prep = cfg.prepare(&[
-                &Samples::from_column(source)?,
-                &Samples::from_column(target)?,
-            ])?;
-            let (s, t) = (prep[0].column(0), prep[1].column(0));
-            let (next, past, src) = embed_te(&s, &t, e)?;
-            cfg.check_k(next.n_samples())?;
-            let plain = KsgConfig {
-                standardize: false,
-                noise: 0.0,
-                ..cfg.clone()
-            };
+            let (next, past, src, plain) = ksg_embedding(source, target, e, cfg)?;
             crate::ksg::ksg_cmi_prepared(&[next, src, past], &plain)
         }
     }
@@ -224,19 +212,7 @@ pub fn transfer_entropy_test(
             })
         }
         TeEstimator::Ksg(cfg) => {
-            cfg.validate()?;
-            let prep = cfg.prepare(&[
-                &Samples::from_column(source)?,
-                &Samples::from_column(target)?,
-            ])?;
-            let (s, t) = (prep[0].column(0), prep[1].column(0));
-            let (next, past, src) = embed_te(&s, &t, e)?;
-            cfg.check_k(next.n_samples())?;
-            let plain = KsgConfig {
-                standardize: false,
-                noise: 0.0,
-                ..cfg.clone()
-            };
+            let (next, past, src, plain) = ksg_embedding(source, target, e, cfg)?;
             crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
                 crate::ksg::ksg_cmi_prepared(
                     &[next.clone(), src.take_rows(p), past.clone()],
@@ -245,4 +221,28 @@ pub fn transfer_entropy_test(
             })
         }
     }
+}
+
+/// The KSG path of TE: standardise (and add noise to) the two series as JIDT does, embed them,
+/// and return the embedding with a config that does not prepare the data a second time.
+fn ksg_embedding(
+    source: &[f64],
+    target: &[f64],
+    e: &TeEmbedding,
+    cfg: &KsgConfig,
+) -> Result<(Samples, Samples, Samples, KsgConfig)> {
+    cfg.validate()?;
+    let prep = cfg.prepare(&[
+        &Samples::from_column(source)?,
+        &Samples::from_column(target)?,
+    ])?;
+    let (s, t) = (prep[0].column(0), prep[1].column(0));
+    let (next, past, src) = embed_te(&s, &t, e)?;
+    cfg.check_k(next.n_samples())?;
+    let plain = KsgConfig {
+        standardize: false,
+        noise: 0.0,
+        ..cfg.clone()
+    };
+    Ok((next, past, src, plain))
 }
