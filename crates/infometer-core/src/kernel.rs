@@ -320,6 +320,37 @@ fn pair_impl<L: Lane>(
     })
 }
 
+struct JsConsts<L> {
+    isx: L,
+    isy: L,
+    lsx: L,
+    lsy: L,
+    tiny: L,
+    half: L,
+}
+
+/// One element's p (ln p − ln m) + q (ln q − ln m); a function, not a closure, so that it is
+/// inlined into the vectorised loop (the closure was compiled as a call per element).
+#[inline(always)]
+fn js_term<L: Lane>(d1: L, d2: L, c: &JsConsts<L>) -> L {
+    let p = d1.exp_nonpos() * c.isx;
+    let q = d2.exp_nonpos() * c.isy;
+    let m = (p + q) * c.half;
+    let keep = m > c.tiny;
+    let lm = if keep { m } else { c.half }.ln_unit();
+    let tp = if p > L::ZERO && keep {
+        p * (d1 - c.lsx - lm)
+    } else {
+        L::ZERO
+    };
+    let tq = if q > L::ZERO && keep {
+        q * (d2 - c.lsy - lm)
+    } else {
+        L::ZERO
+    };
+    tp + tq
+}
+
 /// JS(P,Q) = ½ Σ p (ln p − ln m) + ½ Σ q (ln q − ln m), m = (p+q)/2, from the stored
 /// scaled, shifted logits d: ln p = d_x − ln s_x, so only ln m costs a logarithm.
 /// Terms with m ≤ 1e-37 are dropped: each is at most m·ln 2.
@@ -329,24 +360,15 @@ fn js_sweep<L: Lane>(dx: &[L], dy: &[L], sx: f64, sy: f64) -> f64 {
     let (isx, isy) = (L::from_f64(1.0 / sx), L::from_f64(1.0 / sy));
     let tiny = L::from_f64(1e-37);
     let half = L::from_f64(0.5);
-    let term = |d1: L, d2: L| -> L {
-        let p = d1.exp_nonpos() * isx;
-        let q = d2.exp_nonpos() * isy;
-        let m = (p + q) * half;
-        let keep = m > tiny;
-        let lm = if keep { m } else { half }.ln_unit();
-        let tp = if p > L::ZERO && keep {
-            p * (d1 - lsx - lm)
-        } else {
-            L::ZERO
-        };
-        let tq = if q > L::ZERO && keep {
-            q * (d2 - lsy - lm)
-        } else {
-            L::ZERO
-        };
-        tp + tq
+    let c = JsConsts {
+        isx,
+        isy,
+        lsx,
+        lsy,
+        tiny,
+        half,
     };
+    let term = |d1: L, d2: L| js_term(d1, d2, &c);
     let mut a = [0.0f64; W];
     let n = dx.len();
     let full = n / BLOCK * BLOCK;
