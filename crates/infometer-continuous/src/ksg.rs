@@ -262,8 +262,6 @@ pub(crate) fn ksg_multi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f6
         })
         .collect();
     let avg = ordered_mean(terms);
-    let n_eff = n as f64;
-    let _ = n_eff;
     let mm1 = (m - 1) as f64;
     Ok(match cfg.algorithm {
         KsgAlgorithm::One => psi.at(k) + mm1 * psi.at(n) - avg,

@@ -78,6 +78,8 @@ pub struct TokenMeasures {
     pub kl_qp: Option<Vec<f64>>,
     /// Jensen–Shannon divergence against the reference (≤ ln 2).
     pub js: Option<Vec<f64>>,
+    /// Shannon entropy of the reference softmax(y/T), from the same sweep.
+    pub reference_entropy: Option<Vec<f64>>,
     /// Labels copied for calibration (−1 where absent or invalid).
     pub labels: Option<Vec<i64>>,
 }
@@ -200,6 +202,7 @@ impl<'a, T: Element> Analyze<'a, T> {
                             )?;
                             *slot = Slot::from_single(&st.p, label_logit, inv_t);
                             slot.kl_pq = st.kl_pq;
+                            slot.entropy_ref = st.q.entropy;
                             slot.kl_qp = st.kl_qp;
                             slot.js = if want_js { st.js } else { f64::NAN };
                         }
@@ -222,6 +225,7 @@ impl<'a, T: Element> Analyze<'a, T> {
             kl_pq: has_ref.then(|| col(|s| s.kl_pq)),
             kl_qp: has_ref.then(|| col(|s| s.kl_qp)),
             js: (has_ref && want_js).then(|| col(|s| s.js)),
+            reference_entropy: has_ref.then(|| col(|s| s.entropy_ref)),
             labels: self.labels.map(|l| {
                 l.iter()
                     .zip(&valid)
@@ -264,6 +268,7 @@ struct Slot {
     kl_pq: f64,
     kl_qp: f64,
     js: f64,
+    entropy_ref: f64,
 }
 
 impl Default for Slot {
@@ -285,6 +290,7 @@ impl Slot {
             kl_pq: nan,
             kl_qp: nan,
             js: nan,
+            entropy_ref: nan,
         }
     }
     fn from_single(st: &kernel::RowStats, label_logit: Option<f64>, inv_t: f64) -> Self {

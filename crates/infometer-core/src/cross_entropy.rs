@@ -132,12 +132,7 @@ pub fn cross_entropy<T: Element>(
                 got: w.len(),
             });
         }
-        if let Some((i, &x)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
-        {
-            let _ = i;
+        if let Some(&x) = w.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
             return Err(CoreError::InvalidParameter {
                 name: "weight",
                 value: x,

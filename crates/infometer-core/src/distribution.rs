@@ -464,12 +464,14 @@ pub fn js_divergence(p: &Distribution, q: &Distribution) -> Result<f64> {
 /// Tsybakov, *Introduction to Nonparametric Estimation*, 2009, §2.4.
 pub fn total_variation(p: &Distribution, q: &Distribution) -> Result<f64> {
     same_len(p, q)?;
-    Ok(0.5
+    // rounding can push the sum a hair past 1
+    Ok((0.5
         * p.p
             .iter()
             .zip(&q.p)
             .map(|(a, b)| (a - b).abs())
             .sum::<f64>())
+    .min(1.0))
 }
 
 /// Hellinger distance, in [0, 1].

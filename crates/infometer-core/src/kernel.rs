@@ -151,7 +151,6 @@ fn single_impl<L: Lane>(x: &[L], inv_t: f64) -> Result<RowStats, RowError> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PairStats {
     pub(crate) p: RowStats,
-    #[allow(dead_code)]
     pub(crate) q: RowStats,
     pub(crate) kl_pq: f64,
     pub(crate) kl_qp: f64,

@@ -30,7 +30,12 @@ fn check_fused_against_naive(
     for i in 0..x.len() / v {
         let (lse, h, lp) = naive_row(&x[i * v..(i + 1) * v], t);
         let (_, hq, lq) = naive_row(&y[i * v..(i + 1) * v], t);
-        let _ = hq;
+        close(
+            m.reference_entropy.as_ref().unwrap()[i],
+            hq,
+            tol,
+            "reference entropy",
+        );
         close(m.log_partition[i], lse, tol * lse.abs().max(1.0), "lse");
         close(m.entropy[i], h, tol, "entropy");
         close(

@@ -1,7 +1,7 @@
 //! Biomarker ranking: mutual information (Ross's mixed estimator, with permutation p-values) against Pearson correlation, on a seeded cohort where one biomarker acts non-linearly.
 
 use infometer_continuous::{Samples, mixed_mi, permutation_test};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
@@ -49,7 +49,6 @@ pub fn synthetic_cohort(n: usize, seed: u64) -> (Vec<i64>, Vec<(String, Vec<f64>
             noise.push(g(&mut r));
         }
     }
-    let _ = r.random::<u8>();
     (
         outcome,
         vec![
