@@ -184,23 +184,34 @@ impl<'a> Index<'a> {
     pub(crate) fn knn(&self, i: usize, k: usize) -> Vec<(f64, usize)> {
         let q = self.s.row(i);
         let n = self.s.n_samples();
+        let by_distance_then_index =
+            |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         let mut cand: Vec<(f64, usize)> = match &self.tree {
             Some(t) => {
                 let want = (k + 2 + 2 * self.theiler).min(n);
                 let mut c = t.nearest(q, want);
-                // ties at the k-th distance: fetch everything at that distance so the
-                // (distance, index) order is the same as brute force
-                if let Some(kth) = kth_distance(&c, i, k, self) {
+                c.retain(|&(_, j)| !self.excluded(i, j));
+                c.sort_by(by_distance_then_index);
+                // the k-th distance reaching the farthest returned means points at that
+                // distance may have been cut off: fetch all of them, so the (distance, index)
+                // order is the same as brute force
+                let farthest = c.last().map_or(0.0, |x| x.0);
+                if let Some(&(kth, _)) = c.get(k - 1).filter(|x| x.0 >= farthest) {
                     c = t.within(q, kth);
+                    c.retain(|&(_, j)| !self.excluded(i, j));
+                    c.sort_by(by_distance_then_index);
                 }
                 c
             }
-            None => (0..n)
-                .map(|j| (distance(q, self.s.row(j), self.metric), j))
-                .collect(),
+            None => {
+                let mut c: Vec<(f64, usize)> = (0..n)
+                    .filter(|&j| !self.excluded(i, j))
+                    .map(|j| (distance(q, self.s.row(j), self.metric), j))
+                    .collect();
+                c.sort_by(by_distance_then_index);
+                c
+            }
         };
-        cand.retain(|&(_, j)| !self.excluded(i, j));
-        cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         cand.truncate(k);
         cand
     }
@@ -270,22 +281,4 @@ impl<'a> Index<'a> {
                 .collect(),
         }
     }
-}
-
-/// The k-th smallest distance among non-excluded candidates, if at least k are there.
-fn kth_distance(c: &[(f64, usize)], i: usize, k: usize, idx: &Index<'_>) -> Option<f64> {
-    let mut d: Vec<f64> = c
-        .iter()
-        .filter(|(_, j)| !idx.excluded(i, *j))
-        .map(|(d, _)| *d)
-        .collect();
-    if d.len() < k {
-        return None;
-    }
-    d.sort_by(f64::total_cmp);
-    let kth = d[k - 1];
-    // re-query only when the k-th distance reaches the farthest returned: points at that
-    // distance may have been cut off, and the (distance, index) order must not depend on it
-    let farthest = c.iter().map(|x| x.0).fold(0.0f64, f64::max);
-    (kth >= farthest).then_some(kth)
 }
