@@ -26,3 +26,8 @@ pub use infometer_continuous as continuous;
 
 #[cfg(feature = "neural")]
 pub use infometer_neural as neural;
+
+/// The README's code blocks, compiled and run as doctests so the quick-start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
