@@ -181,6 +181,9 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
             "mean_js".into(),
             json!(b(summary.mean_js.unwrap_or(f64::NAN))),
         );
+        if let Some(h) = summary.mean_reference_entropy {
+            o.insert("mean_entropy_reference".into(), json!(b(h)));
+        }
     }
     Ok(out)
 }

@@ -30,6 +30,8 @@ pub struct Summary {
     pub mean_kl_reverse: Option<f64>,
     /// Mean JS, with a reference.
     pub mean_js: Option<f64>,
+    /// Mean entropy of the reference, with a reference.
+    pub mean_reference_entropy: Option<f64>,
 }
 
 impl TokenMeasures {
@@ -88,6 +90,7 @@ impl TokenMeasures {
             mean_kl: self.kl_pq.as_deref().map(mean),
             mean_kl_reverse: self.kl_qp.as_deref().map(mean),
             mean_js: self.js.as_deref().map(mean),
+            mean_reference_entropy: self.reference_entropy.as_deref().map(mean),
         })
     }
 }
