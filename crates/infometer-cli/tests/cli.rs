@@ -76,6 +76,7 @@ fn logits_json_and_out_arrays() {
         "mean_js",
         "mean_confidence",
         "ece",
+        "mean_entropy_reference",
     ] {
         assert!(v[k].as_f64().is_some(), "{k}");
     }
