@@ -6,7 +6,7 @@ use crate::samples::check_same_n;
 use crate::{ContinuousError, Result, Samples};
 
 /// Sample covariance (N − 1) of the columns of `s`.
-fn covariance(s: &Samples) -> DMatrix<f64> {
+pub(crate) fn covariance(s: &Samples) -> DMatrix<f64> {
     let (n, d) = (s.n_samples(), s.dim());
     let mut mean = vec![0.0; d];
     for i in 0..n {

@@ -1,6 +1,5 @@
 //! Kernel density estimates of mutual information: a Gaussian kernel with a full bandwidth matrix (Scott, Silverman or given), resubstitution or leave-one-out, and JIDT's box kernel.
 
-use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::ksg::ordered_mean;
@@ -50,20 +49,7 @@ fn factor(b: Bandwidth, n: usize, d: usize) -> Result<f64> {
 fn log_density(s: &Samples, b: Bandwidth, loo: bool) -> Result<Vec<f64>> {
     let (n, d) = (s.n_samples(), s.dim());
     let h = factor(b, n, d)?;
-    let mut mean = vec![0.0; d];
-    for i in 0..n {
-        for j in 0..d {
-            mean[j] += s.row(i)[j] / n as f64;
-        }
-    }
-    let mut cov = DMatrix::<f64>::zeros(d, d);
-    for i in 0..n {
-        for a in 0..d {
-            for c in 0..d {
-                cov[(a, c)] += (s.row(i)[a] - mean[a]) * (s.row(i)[c] - mean[c]) / (n - 1) as f64;
-            }
-        }
-    }
+    let cov = crate::gaussian::covariance(s);
     let hmat = cov * (h * h);
     let ch = hmat.cholesky().ok_or(ContinuousError::SingularCovariance {
         what: "KDE bandwidth matrix",

@@ -6,6 +6,15 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The opening `<svg>` tag, a white background and the centred title.
+fn open(w: f64, h: f64, title: &str) -> String {
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12"><rect width="{w}" height="{h}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
+        w / 2.0,
+        esc(title)
+    )
+}
+
 const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
@@ -42,14 +51,7 @@ pub fn line_chart(
     let (y0, y1) = (y0 - pad, y1 + pad);
     let sx = |x: f64| l + (fx(x) - x0) / (x1 - x0) * (w - l - r);
     let sy = |y: f64| h - b - (y - y0) / (y1 - y0) * (h - t - b);
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
-    );
-    s += &format!(
-        r#"<rect width="{w}" height="{h}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
-        w / 2.0,
-        esc(title)
-    );
+    let mut s = open(w, h, title);
     s += &format!(
         r#"<line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="black"/><line x1="{l}" y1="{t}" x2="{l}" y2="{}" stroke="black"/>"#,
         h - b,
@@ -134,14 +136,7 @@ pub fn heatmap(
     let (cw, ch, l, t) = (90.0, 26.0, 230.0, 90.0);
     let w = l + cw * cols.len() as f64 + 20.0;
     let h = t + ch * rows.len() as f64 + 20.0;
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
-    );
-    s += &format!(
-        r#"<rect width="{w}" height="{h}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
-        w / 2.0,
-        esc(title)
-    );
+    let mut s = open(w, h, title);
     for (j, c) in cols.iter().enumerate() {
         s += &format!(
             r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
@@ -198,14 +193,7 @@ pub fn histogram(title: &str, values: &[f64], marker: f64, bins: usize) -> Strin
     }
     let cmax = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let sx = |v: f64| l + (v - lo) / span * (w - l - r);
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
-    );
-    s += &format!(
-        r#"<rect width="{w}" height="{h}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
-        w / 2.0,
-        esc(title)
-    );
+    let mut s = open(w, h, title);
     let bw = (w - l - r) / bins as f64;
     for (k, &c) in counts.iter().enumerate() {
         let bh = c as f64 / cmax * (h - t - b);
