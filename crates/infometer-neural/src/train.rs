@@ -44,6 +44,10 @@ pub struct NeuralEstimate {
 /// NWJ:        I ≥ E_P[T] − E_{P_X⊗P_Y}[e^{T − 1}]
 /// InfoNCE:    I ≥ ln B + E_i[ T(x_i, y_i) − ln Σ_j e^{T(x_i, y_j)} ]   (≤ ln B)
 /// MINE's gradient replaces E[e^T] in the denominator by a moving average (bias correction).
+/// E_P is the mean over paired rows; E_{P_X⊗P_Y} is the mean over mismatched pairs: one
+/// shuffle of the batch for MINE (as published), all B(B − 1) off-diagonal pairs of the batch
+/// for DV and NWJ. Held out, the test rows are cut into blocks of about B rows and every
+/// off-diagonal pair of every block is used, for all four bounds.
 /// ```
 ///
 /// # Errors
@@ -146,8 +150,6 @@ pub fn estimate_mi_with_progress<F: FnMut(usize, Option<f64>)>(
     let mut steps_run = 0;
     for step in 1..=cfg.max_steps {
         let batch: Vec<usize> = train_idx.choose_multiple(&mut rng, b).copied().collect();
-        let mut shuffled = batch.clone();
-        shuffled.shuffle(&mut rng);
         let loss = match cfg.bound {
             Bound::InfoNce => {
                 let s = score_matrix(&critic, &xs, dx, &ys, dy, &batch, &device);
@@ -157,33 +159,44 @@ pub fn estimate_mi_with_progress<F: FnMut(usize, Option<f64>)>(
                 let diag = s.mul(eye).sum_dim(1);
                 diag.sub(lse).mean().neg()
             }
-            bound => {
+            Bound::DonskerVaradhan | Bound::Nwj => {
+                // all B(B − 1) off-diagonal pairs of the batch stand for P_X⊗P_Y (Poole et
+                // al. 2019; as the benchmark does): B − 1 times the product samples of one
+                // shuffle, for the same B rows
+                let s = score_matrix(&critic, &xs, dx, &ys, dy, &batch, &device);
+                let eye = Tensor::<2>::from_data(TensorData::new(eye(b), [b, b]), &device);
+                let off = eye.clone().neg().add_scalar(1.0);
+                let mean_tj = s.clone().mul(eye).sum().div_scalar(b as f64);
+                let pairs = (b * (b - 1)) as f64;
+                if cfg.bound == Bound::Nwj {
+                    let neg = s.sub_scalar(1.0).exp().mul(off).sum().div_scalar(pairs);
+                    mean_tj.sub(neg).neg()
+                } else {
+                    let m = s.clone().detach().max();
+                    let sum = s.sub(m.clone().reshape([1, 1])).exp().mul(off).sum();
+                    let lme = sum.log().add(m).sub_scalar(pairs.ln());
+                    mean_tj.sub(lme).neg()
+                }
+            }
+            Bound::Mine => {
+                // MINE as published: one shuffled copy of the batch for P_X⊗P_Y
+                let mut shuffled = batch.clone();
+                shuffled.shuffle(&mut rng);
                 let tj = critic.pairs(pairs_tensor(&xs, dx, &ys, dy, &batch, &batch, &device));
                 let tm = critic.pairs(pairs_tensor(&xs, dx, &ys, dy, &batch, &shuffled, &device));
                 let mean_tj = tj.mean();
-                match bound {
-                    Bound::DonskerVaradhan => {
-                        let m = tm.clone().detach().max();
-                        let lse = tm.sub(m.clone().reshape([1, 1])).exp().sum().log().add(m);
-                        mean_tj.sub(lse.sub_scalar((b as f64).ln())).neg()
-                    }
-                    Bound::Nwj => mean_tj.sub(tm.sub_scalar(1.0).exp().mean()).neg(),
-                    Bound::Mine => {
-                        let et = tm.exp().mean();
-                        let batch_mean = et.clone().detach().into_scalar::<f32>() as f64;
-                        let avg = match ma {
-                            None => batch_mean,
-                            Some(prev) => cfg.ma_decay * prev + (1.0 - cfg.ma_decay) * batch_mean,
-                        };
-                        ma = Some(avg);
-                        if !avg.is_finite() || avg <= 0.0 {
-                            return Err(NeuralError::Diverged { step, loss: avg });
-                        }
-                        // gradient of −(E[T] − E[e^T]/ma): the bias-corrected MINE gradient
-                        mean_tj.sub(et.div_scalar(avg)).neg()
-                    }
-                    Bound::InfoNce => unreachable!("handled above"),
+                let et = tm.exp().mean();
+                let batch_mean = et.clone().detach().into_scalar::<f32>() as f64;
+                let avg = match ma {
+                    None => batch_mean,
+                    Some(prev) => cfg.ma_decay * prev + (1.0 - cfg.ma_decay) * batch_mean,
+                };
+                ma = Some(avg);
+                if !avg.is_finite() || avg <= 0.0 {
+                    return Err(NeuralError::Diverged { step, loss: avg });
                 }
+                // gradient of −(E[T] − E[e^T]/ma): the bias-corrected MINE gradient
+                mean_tj.sub(et.div_scalar(avg)).neg()
             }
         };
         let lv = loss.clone().detach().into_scalar::<f32>() as f64;
@@ -405,7 +418,6 @@ fn evaluate(
     device: &Device,
 ) -> f64 {
     let n = perm.len();
-    let ident: Vec<usize> = (0..n).collect();
     match cfg.bound {
         Bound::InfoNce => {
             let b = cfg.batch.min(n);
@@ -424,12 +436,36 @@ fn evaluate(
             total / chunks as f64
         }
         bound => {
-            let tj = to_vec(critic.pairs(pairs_tensor(xt, dx, yt, dy, &ident, &ident, device)));
-            let tm = to_vec(critic.pairs(pairs_tensor(xt, dx, yt, dy, &ident, perm, device)));
-            let mean_tj = tj.iter().sum::<f64>() / n as f64;
+            // ⌈n / B⌉ blocks of near-equal size cover every test row once; the diagonal of each
+            // block's score matrix gives E_P[T], its off-diagonal pairs (pooled) E_{P_X⊗P_Y}
+            let n_blocks = n.div_ceil(cfg.batch.min(n)).max(1);
+            let (mut sum_tj, mut pairs) = (0.0f64, 0.0f64);
+            let mut off: Vec<f64> = Vec::new();
+            let mut start = 0;
+            for k in 0..n_blocks {
+                let end = (k + 1) * n / n_blocks;
+                let idx = &perm[start..end];
+                start = end;
+                let m = idx.len();
+                if m < 2 {
+                    continue;
+                }
+                let s = to_vec(score_matrix(critic, xt, dx, yt, dy, idx, device));
+                for i in 0..m {
+                    for j in 0..m {
+                        if i == j {
+                            sum_tj += s[i * m + j];
+                        } else {
+                            off.push(s[i * m + j]);
+                        }
+                    }
+                }
+                pairs += (m * (m - 1)) as f64;
+            }
+            let mean_tj = sum_tj / n as f64;
             match bound {
-                Bound::Nwj => mean_tj - tm.iter().map(|t| (t - 1.0).exp()).sum::<f64>() / n as f64,
-                _ => mean_tj - (infometer_core::log_sum_exp(&tm) - (n as f64).ln()),
+                Bound::Nwj => mean_tj - off.iter().map(|t| (t - 1.0).exp()).sum::<f64>() / pairs,
+                _ => mean_tj - (infometer_core::log_sum_exp(&off) - pairs.ln()),
             }
         }
     }
