@@ -35,6 +35,10 @@ const TASKS: &[(&str, &str)] = &[
         "compare",
         "side-by-side timing inputs for ../shared/peers (prints JSON; see docs/benchmarks.md)",
     ),
+    (
+        "compare-mine",
+        "MINE against the Beyond Normal package's JAX MINE, same samples and settings (needs /tmp/peers-venv-bmi from ../shared/peers/setup.sh; prints JSON)",
+    ),
 ];
 
 fn root() -> PathBuf {
@@ -159,6 +163,26 @@ fn main() -> Result<()> {
             ];
             a.extend(rest);
             cargo(&a, &[])
+        }
+        Some("compare-mine") => {
+            cargo(&["build", "--release", "-p", "infometer-cli"], &[])?;
+            let python = std::env::var("BMI_PYTHON")
+                .unwrap_or_else(|_| "/tmp/peers-venv-bmi/bin/python".into());
+            let bin = root().join("target/release/infometer");
+            let script = root().join("benches/peers/mine_vs_bmi.py");
+            eprintln!("$ {python} {} --bin {}", script.display(), bin.display());
+            let status = Command::new(&python)
+                .arg(&script)
+                .arg("--bin")
+                .arg(&bin)
+                .args(&rest)
+                .current_dir(root())
+                .status()
+                .with_context(|| format!("running {python} (set BMI_PYTHON)"))?;
+            if !status.success() {
+                bail!("{} failed with {status}", script.display());
+            }
+            Ok(())
         }
         Some(other) => {
             print_help();
