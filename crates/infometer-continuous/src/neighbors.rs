@@ -115,6 +115,263 @@ impl<const K: usize> Tree for KdTree<K> {
     }
 }
 
+/// Points per leaf of [`CountTree`].
+const LEAF: usize = 32;
+
+/// A k-d tree that counts the points of a max-norm ball without visiting boxes that lie wholly
+/// inside or wholly outside it (kiddo visits and returns every point inside, which is most of
+/// the work when marginal counts run into the thousands).
+///
+/// Exactness: a box test compares `hi − q` and `q − lo` per coordinate; subtraction rounds
+/// monotonically, so for every point p in the box `p − q ≤ hi − q` and `q − p ≤ q − lo` hold
+/// after rounding too. A box therefore counts as inside (or outside) exactly when every point
+/// in it would, and counts equal the brute-force twin's bit for bit.
+struct CountTree {
+    d: usize,
+    /// points in tree order; within a leaf, column-major (all first coordinates, then all second, …)
+    pts: Vec<f64>,
+    /// original row of each point, in tree order
+    ids: Vec<u32>,
+    /// per node: d lower bounds, then d upper bounds
+    bounds: Vec<f64>,
+    nodes: Vec<CountNode>,
+}
+
+#[derive(Clone, Copy)]
+struct CountNode {
+    start: u32,
+    end: u32,
+    /// children, or u32::MAX for a leaf
+    left: u32,
+    right: u32,
+}
+
+impl CountTree {
+    fn build(s: &Samples) -> Self {
+        let (n, d) = (s.n_samples(), s.dim());
+        let mut idx: Vec<u32> = (0..n as u32).collect();
+        let mut t = CountTree {
+            d,
+            pts: Vec::new(),
+            ids: Vec::new(),
+            bounds: Vec::new(),
+            nodes: Vec::new(),
+        };
+        if n > 0 {
+            t.split(s, &mut idx, 0);
+        }
+        t.ids = idx.clone();
+        // each leaf's points column by column, so a leaf scan runs down contiguous columns
+        t.pts = vec![0.0; n * d];
+        for node in t.nodes.iter().filter(|nd| nd.left == u32::MAX) {
+            let (a, b) = (node.start as usize, node.end as usize);
+            for (p, &i) in idx[a..b].iter().enumerate() {
+                for (c, &v) in s.row(i as usize).iter().enumerate() {
+                    t.pts[a * d + c * (b - a) + p] = v;
+                }
+            }
+        }
+        t
+    }
+
+    /// Builds the node for idx (rows start.. of the final order); returns its number.
+    fn split(&mut self, s: &Samples, idx: &mut [u32], start: usize) -> u32 {
+        let d = self.d;
+        let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
+        for &i in idx.iter() {
+            for (c, &v) in s.row(i as usize).iter().enumerate() {
+                lo[c] = lo[c].min(v);
+                hi[c] = hi[c].max(v);
+            }
+        }
+        let me = self.nodes.len();
+        self.nodes.push(CountNode {
+            start: start as u32,
+            end: (start + idx.len()) as u32,
+            left: u32::MAX,
+            right: u32::MAX,
+        });
+        self.bounds.extend_from_slice(&lo);
+        self.bounds.extend_from_slice(&hi);
+        if idx.len() > LEAF {
+            let axis = (0..d)
+                .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
+                .unwrap_or(0);
+            let mid = idx.len() / 2;
+            idx.select_nth_unstable_by(mid, |&a, &b| {
+                s.row(a as usize)[axis].total_cmp(&s.row(b as usize)[axis])
+            });
+            let (l, r) = idx.split_at_mut(mid);
+            let left = self.split(s, l, start);
+            let right = self.split(s, r, start + mid);
+            self.nodes[me].left = left;
+            self.nodes[me].right = right;
+        }
+        me as u32
+    }
+
+    /// Points with max-norm distance < r (strict) or ≤ r from q, q itself included if stored.
+    fn count(&self, q: &[f64], r: f64, strict: bool) -> usize {
+        macro_rules! dispatch {
+            ($($k:literal)*) => {
+                match (self.d, strict) {
+                    $(($k, true) => self.count_in::<$k, true>(q, r),
+                      ($k, false) => self.count_in::<$k, false>(q, r),)*
+                    (_, true) => self.count_in::<0, true>(q, r),
+                    (_, false) => self.count_in::<0, false>(q, r),
+                }
+            };
+        }
+        dispatch!(2 3 4 5 6 7 8)
+    }
+
+    /// The count for dimension K (0: any dimension, read at run time), strict or not.
+    fn count_in<const K: usize, const STRICT: bool>(&self, q: &[f64], r: f64) -> usize {
+        #[inline(always)]
+        fn inside<const STRICT: bool>(diff: f64, r: f64) -> bool {
+            if STRICT { diff < r } else { diff <= r }
+        }
+        let d = if K == 0 { self.d } else { K };
+        let q = &q[..d];
+        let mut total = 0usize;
+        // depth-first; the tree is at most 64 levels deep, so the stack never exceeds 65
+        let mut stack = [0u32; 66];
+        let mut top = usize::from(!self.nodes.is_empty());
+        while top > 0 {
+            top -= 1;
+            let k = stack[top] as usize;
+            let node = self.nodes[k];
+            let b = &self.bounds[2 * d * k..2 * d * (k + 1)];
+            let (lo, hi) = (&b[..d], &b[d..]);
+            let mut all_in = true;
+            let mut outside = false;
+            for c in 0..d {
+                let (below, above) = (q[c] - lo[c], hi[c] - q[c]);
+                // every point of the box is at least −above (or −below) away on this axis
+                if !inside::<STRICT>(-above, r) || !inside::<STRICT>(-below, r) {
+                    outside = true;
+                    break;
+                }
+                all_in &= inside::<STRICT>(above, r) && inside::<STRICT>(below, r);
+            }
+            if outside {
+                continue;
+            }
+            if all_in {
+                total += (node.end - node.start) as usize;
+            } else if node.left == u32::MAX {
+                let m = (node.end - node.start) as usize;
+                let block = &self.pts[node.start as usize * d..node.end as usize * d];
+                // dist[p] = max_c |q_c − p_c|, the same value `distance` computes
+                let mut dist = [0.0f64; LEAF];
+                for (c, col) in block.chunks_exact(m).enumerate() {
+                    for (dp, &v) in dist[..m].iter_mut().zip(col) {
+                        *dp = dp.max((q[c] - v).abs());
+                    }
+                }
+                total += dist[..m]
+                    .iter()
+                    .filter(|&&v| inside::<STRICT>(v, r))
+                    .count();
+            } else {
+                stack[top] = node.left;
+                stack[top + 1] = node.right;
+                top += 2;
+            }
+        }
+        total
+    }
+
+    /// The k points nearest to q under the max-norm, skipping rows for which `skip` is true,
+    /// ordered by (distance, row): exactly the first k of a brute-force sort.
+    fn knn(&self, q: &[f64], k: usize, skip: &dyn Fn(usize) -> bool) -> Vec<(f64, usize)> {
+        macro_rules! dispatch {
+            ($($k:literal)*) => {
+                match self.d {
+                    $($k => self.knn_in::<$k>(q, k, skip),)*
+                    _ => self.knn_in::<0>(q, k, skip),
+                }
+            };
+        }
+        dispatch!(2 3 4 5 6 7 8)
+    }
+
+    /// Lower bound on the max-norm distance from q to any point of node `node`.
+    #[inline(always)]
+    fn box_distance<const K: usize>(&self, q: &[f64], node: usize) -> f64 {
+        let d = if K == 0 { self.d } else { K };
+        let b = &self.bounds[2 * d * node..2 * d * (node + 1)];
+        let (lo, hi) = (&b[..d], &b[d..]);
+        let mut m = 0.0f64;
+        for c in 0..d {
+            // rounding is monotone: no point in the box is nearer on this axis than this
+            m = m.max(lo[c] - q[c]).max(q[c] - hi[c]);
+        }
+        m
+    }
+
+    fn knn_in<const K: usize>(
+        &self,
+        q: &[f64],
+        k: usize,
+        skip: &dyn Fn(usize) -> bool,
+    ) -> Vec<(f64, usize)> {
+        let d = if K == 0 { self.d } else { K };
+        let q = &q[..d];
+        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+        // the best k so far, ascending by (distance, row)
+        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        let mut stack = [(0u32, 0.0f64); 66];
+        let mut top = usize::from(!self.nodes.is_empty() && k > 0);
+        while top > 0 {
+            top -= 1;
+            let (node_k, near) = stack[top];
+            // a box strictly farther than the k-th best holds nothing that could enter
+            // (ties at equal distance may, with a smaller row, so they are still visited)
+            if best.len() == k && near > best[k - 1].0 {
+                continue;
+            }
+            let node = self.nodes[node_k as usize];
+            if node.left == u32::MAX {
+                let m = (node.end - node.start) as usize;
+                let block = &self.pts[node.start as usize * d..node.end as usize * d];
+                let mut dist = [0.0f64; LEAF];
+                for (c, col) in block.chunks_exact(m).enumerate() {
+                    for (dp, &v) in dist[..m].iter_mut().zip(col) {
+                        *dp = dp.max((q[c] - v).abs());
+                    }
+                }
+                let ids = &self.ids[node.start as usize..node.end as usize];
+                for (&dj, &j) in dist[..m].iter().zip(ids) {
+                    let cand = (dj, j as usize);
+                    if (best.len() == k && !less(cand, best[k - 1])) || skip(j as usize) {
+                        continue;
+                    }
+                    let at = best.partition_point(|&b| less(b, cand));
+                    best.insert(at, cand);
+                    best.truncate(k);
+                }
+            } else {
+                let (l, r) = (node.left, node.right);
+                let (dl, dr) = (
+                    self.box_distance::<K>(q, l as usize),
+                    self.box_distance::<K>(q, r as usize),
+                );
+                // the nearer child is visited first (pushed last)
+                let (first, second) = if dl <= dr {
+                    ((l, dl), (r, dr))
+                } else {
+                    ((r, dr), (l, dl))
+                };
+                stack[top] = second;
+                stack[top + 1] = first;
+                top += 2;
+            }
+        }
+        best
+    }
+}
+
 fn build_tree(s: &Samples, metric: Metric) -> Option<Box<dyn Tree>> {
     macro_rules! dispatch {
         ($($k:literal)*) => {
@@ -125,6 +382,45 @@ fn build_tree(s: &Samples, metric: Metric) -> Option<Box<dyn Tree>> {
         };
     }
     dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
+/// `sorted.partition_point(pred)` (pred true on a prefix, false after), found by galloping
+/// outward from `start`: the same index, in O(log |answer − start|) probes.
+fn gallop(sorted: &[f64], start: usize, pred: impl Fn(f64) -> bool) -> usize {
+    let n = sorted.len();
+    if n == 0 {
+        return 0;
+    }
+    let start = start.min(n - 1);
+    if pred(sorted[start]) {
+        // the answer lies in (start, n]
+        let (mut lo, mut step) = (start + 1, 1usize);
+        loop {
+            let probe = start + step;
+            if probe >= n {
+                return lo + sorted[lo..].partition_point(|&v| pred(v));
+            }
+            if !pred(sorted[probe]) {
+                return lo + sorted[lo..probe].partition_point(|&v| pred(v));
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    } else {
+        // the answer lies in [0, start]
+        let (mut hi, mut step) = (start, 1usize);
+        loop {
+            if step > start {
+                return sorted[..hi].partition_point(|&v| pred(v));
+            }
+            let probe = start - step;
+            if pred(sorted[probe]) {
+                return probe + 1 + sorted[probe + 1..hi].partition_point(|&v| pred(v));
+            }
+            hi = probe;
+            step *= 2;
+        }
+    }
 }
 
 /// Distance between two points under the metric.
@@ -150,21 +446,32 @@ pub(crate) struct Index<'a> {
     metric: Metric,
     theiler: usize,
     tree: Option<Box<dyn Tree>>,
-    /// 1-D only: values sorted ascending.
-    sorted: Option<Vec<f64>>,
+    /// 1-D only: values sorted ascending, and each row's position in that order.
+    sorted: Option<(Vec<f64>, Vec<u32>)>,
+    /// max-norm, 2 or more dimensions: the counting tree.
+    counter: Option<CountTree>,
 }
 
 impl<'a> Index<'a> {
     pub(crate) fn new(s: &'a Samples, metric: Metric, theiler: usize, backend: Backend) -> Self {
-        let (tree, sorted) = match backend {
-            Backend::BruteForce => (None, None),
+        let (tree, sorted, counter) = match backend {
+            Backend::BruteForce => (None, None, None),
             Backend::Auto => {
-                let sorted = (s.dim() == 1).then(|| {
-                    let mut v = s.as_slice().to_vec();
-                    v.sort_by(f64::total_cmp);
-                    v
+                let sorted = (s.dim() == 1 && s.n_samples() <= u32::MAX as usize).then(|| {
+                    let v = s.as_slice();
+                    let mut order: Vec<u32> = (0..v.len() as u32).collect();
+                    order.sort_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]));
+                    let mut rank = vec![0u32; v.len()];
+                    for (pos, &row) in order.iter().enumerate() {
+                        rank[row as usize] = pos as u32;
+                    }
+                    (order.iter().map(|&row| v[row as usize]).collect(), rank)
                 });
-                (build_tree(s, metric), sorted)
+                let counter = (s.dim() >= 2
+                    && metric == Metric::MaxNorm
+                    && s.n_samples() <= u32::MAX as usize)
+                    .then(|| CountTree::build(s));
+                (build_tree(s, metric), sorted, counter)
             }
         };
         Index {
@@ -173,6 +480,7 @@ impl<'a> Index<'a> {
             theiler,
             tree,
             sorted,
+            counter,
         }
     }
 
@@ -186,6 +494,9 @@ impl<'a> Index<'a> {
         let n = self.s.n_samples();
         let by_distance_then_index =
             |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        if let Some(counter) = &self.counter {
+            return counter.knn(q, k, &|j| self.excluded(i, j));
+        }
         let mut cand: Vec<(f64, usize)> = match &self.tree {
             Some(t) => {
                 let want = (k + 2 + 2 * self.theiler).min(n);
@@ -232,35 +543,39 @@ impl<'a> Index<'a> {
     pub(crate) fn count(&self, i: usize, r: f64, strict: bool) -> usize {
         let q = self.s.row(i);
         let inside = |d: f64| if strict { d < r } else { d <= r };
-        if let Some(sorted) = &self.sorted {
-            let x = q[0];
-            let lo = if strict {
-                sorted.partition_point(|&v| x - v >= r)
+        let all = if let Some((sorted, rank)) = &self.sorted {
+            // both ends are searched outward from the point's own position: the count is
+            // local, so a galloping search touches O(log count) nearby values, not log N
+            let (x, at) = (q[0], rank[i] as usize);
+            let (lo, hi) = if strict {
+                (
+                    gallop(sorted, at, |v| x - v >= r),
+                    gallop(sorted, at, |v| v - x < r),
+                )
             } else {
-                sorted.partition_point(|&v| x - v > r)
+                (
+                    gallop(sorted, at, |v| x - v > r),
+                    gallop(sorted, at, |v| v - x <= r),
+                )
             };
-            let hi = if strict {
-                sorted.partition_point(|&v| v - x < r)
-            } else {
-                sorted.partition_point(|&v| v - x <= r)
+            hi.saturating_sub(lo)
+        } else if let Some(counter) = &self.counter {
+            counter.count(q, r, strict)
+        } else {
+            return match &self.tree {
+                Some(t) => t.count_within(q, r, strict, &|j| self.excluded(i, j)),
+                None => self.within(i, r, strict).len(),
             };
-            let mut c = hi.saturating_sub(lo);
-            // remove self and the Theiler window
-            let (a, b) = (
-                i.saturating_sub(self.theiler),
-                (i + self.theiler).min(self.s.n_samples() - 1),
-            );
-            for j in a..=b {
-                if inside((self.s.row(j)[0] - x).abs()) {
-                    c = c.saturating_sub(1);
-                }
-            }
-            return c;
-        }
-        match &self.tree {
-            Some(t) => t.count_within(q, r, strict, &|j| self.excluded(i, j)),
-            None => self.within(i, r, strict).len(),
-        }
+        };
+        // the whole-set count includes the point itself and its Theiler window: remove them
+        let (a, b) = (
+            i.saturating_sub(self.theiler),
+            (i + self.theiler).min(self.s.n_samples() - 1),
+        );
+        let window = (a..=b)
+            .filter(|&j| inside(distance(q, self.s.row(j), self.metric)))
+            .count();
+        all.saturating_sub(window)
     }
 
     /// Indices of points j (not excluded) with distance < r (strict) or ≤ r.
@@ -279,6 +594,51 @@ impl<'a> Index<'a> {
                     !self.excluded(i, j) && inside(distance(q, self.s.row(j), self.metric))
                 })
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every count and neighbour list of the fast index equals brute force: tie-heavy integer grids where radii
+    /// fall exactly on distances, strict and not, with and without a Theiler window, in 1, 2, 3
+    /// and 18 dimensions (the last has no kiddo tree).
+    #[test]
+    fn counts_and_neighbours_equal_brute_force_on_ties() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for (d, n) in [(1usize, 400usize), (2, 300), (3, 250), (18, 120)] {
+            let data: Vec<f64> = (0..n * d).map(|_| (next() % 5) as f64).collect();
+            let s = Samples::new(n, d, data).unwrap();
+            for theiler in [0usize, 2] {
+                let fast = Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto);
+                let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+                for i in (0..n).step_by(7) {
+                    for k in [1usize, 3, 10] {
+                        assert_eq!(
+                            fast.knn(i, k),
+                            slow.knn(i, k),
+                            "d={d} W={theiler} i={i} k={k}"
+                        );
+                    }
+                    for r in [0.0, 0.5, 1.0, 2.0, 3.5, 4.0, 5.0] {
+                        for strict in [true, false] {
+                            assert_eq!(
+                                fast.count(i, r, strict),
+                                slow.count(i, r, strict),
+                                "d={d} W={theiler} i={i} r={r} strict={strict}"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 }
