@@ -212,29 +212,51 @@ impl CountTree {
 
     /// Points with max-norm distance < r (strict) or ≤ r from q, q itself included if stored.
     fn count(&self, q: &[f64], r: f64, strict: bool) -> usize {
+        let mut total = 0usize;
+        self.walk(q, r, strict, |a, b| total += b - a);
+        total
+    }
+
+    /// The rows counted by [`CountTree::count`], in tree order.
+    fn within(&self, q: &[f64], r: f64, strict: bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.walk(q, r, strict, |a, b| {
+            out.extend(self.ids[a..b].iter().map(|&j| j as usize));
+        });
+        out
+    }
+
+    /// Calls `visit(a, b)` for runs a..b of tree positions that cover the ball's points
+    /// exactly once (a whole box inside it, or one point of a leaf).
+    fn walk(&self, q: &[f64], r: f64, strict: bool, visit: impl FnMut(usize, usize)) {
         macro_rules! dispatch {
             ($($k:literal)*) => {
                 match (self.d, strict) {
-                    $(($k, true) => self.count_in::<$k, true>(q, r),
-                      ($k, false) => self.count_in::<$k, false>(q, r),)*
-                    (_, true) => self.count_in::<0, true>(q, r),
-                    (_, false) => self.count_in::<0, false>(q, r),
+                    $(($k, true) => self.walk_in::<$k, true>(q, r, visit),
+                      ($k, false) => self.walk_in::<$k, false>(q, r, visit),)*
+                    (_, true) => self.walk_in::<0, true>(q, r, visit),
+                    (_, false) => self.walk_in::<0, false>(q, r, visit),
                 }
             };
         }
         dispatch!(2 3 4 5 6 7 8)
     }
 
-    /// The count for dimension K (0: any dimension, read at run time), strict or not.
-    fn count_in<const K: usize, const STRICT: bool>(&self, q: &[f64], r: f64) -> usize {
+    /// The walk for dimension K (0: any dimension, read at run time), strict or not.
+    fn walk_in<const K: usize, const STRICT: bool>(
+        &self,
+        q: &[f64],
+        r: f64,
+        mut visit: impl FnMut(usize, usize),
+    ) {
         #[inline(always)]
         fn inside<const STRICT: bool>(diff: f64, r: f64) -> bool {
             if STRICT { diff < r } else { diff <= r }
         }
         let d = if K == 0 { self.d } else { K };
         let q = &q[..d];
-        let mut total = 0usize;
-        // depth-first; the tree is at most 64 levels deep, so the stack never exceeds 65
+        // depth-first; the tree is at most 33 levels deep (u32 rows, halved at each level),
+        // so the stack never holds more than 34 nodes
         let mut stack = [0u32; 66];
         let mut top = usize::from(!self.nodes.is_empty());
         while top > 0 {
@@ -257,11 +279,12 @@ impl CountTree {
             if outside {
                 continue;
             }
+            let (start, end) = (node.start as usize, node.end as usize);
             if all_in {
-                total += (node.end - node.start) as usize;
+                visit(start, end);
             } else if node.left == u32::MAX {
-                let m = (node.end - node.start) as usize;
-                let block = &self.pts[node.start as usize * d..node.end as usize * d];
+                let m = end - start;
+                let block = &self.pts[start * d..end * d];
                 // dist[p] = max_c |q_c − p_c|, the same value `distance` computes
                 let mut dist = [0.0f64; LEAF];
                 for (c, col) in block.chunks_exact(m).enumerate() {
@@ -269,17 +292,17 @@ impl CountTree {
                         *dp = dp.max((q[c] - v).abs());
                     }
                 }
-                total += dist[..m]
-                    .iter()
-                    .filter(|&&v| inside::<STRICT>(v, r))
-                    .count();
+                for (p, &v) in dist[..m].iter().enumerate() {
+                    if inside::<STRICT>(v, r) {
+                        visit(start + p, start + p + 1);
+                    }
+                }
             } else {
                 stack[top] = node.left;
                 stack[top + 1] = node.right;
                 top += 2;
             }
         }
-        total
     }
 
     /// The k points nearest to q under the max-norm, skipping rows for which `skip` is true,
@@ -471,7 +494,13 @@ impl<'a> Index<'a> {
                     && metric == Metric::MaxNorm
                     && s.n_samples() <= u32::MAX as usize)
                     .then(|| CountTree::build(s));
-                (build_tree(s, metric), sorted, counter)
+                // the counting tree answers every max-norm query; kiddo serves the rest
+                let tree = if counter.is_some() {
+                    None
+                } else {
+                    build_tree(s, metric)
+                };
+                (tree, sorted, counter)
             }
         };
         Index {
@@ -529,6 +558,9 @@ impl<'a> Index<'a> {
 
     /// Distance from an outside point q to its k-th nearest point of the set (no exclusions).
     pub(crate) fn kth_from_point(&self, q: &[f64], k: usize) -> f64 {
+        if let Some(counter) = &self.counter {
+            return counter.knn(q, k, &|_| false)[k - 1].0;
+        }
         let mut d: Vec<f64> = match &self.tree {
             Some(t) => t.nearest(q, k).into_iter().map(|x| x.0).collect(),
             None => (0..self.s.n_samples())
@@ -582,6 +614,11 @@ impl<'a> Index<'a> {
     pub(crate) fn within(&self, i: usize, r: f64, strict: bool) -> Vec<usize> {
         let q = self.s.row(i);
         let inside = |d: f64| if strict { d < r } else { d <= r };
+        if let Some(counter) = &self.counter {
+            let mut v = counter.within(q, r, strict);
+            v.retain(|&j| !self.excluded(i, j));
+            return v;
+        }
         match &self.tree {
             Some(t) => t
                 .within(q, r)
@@ -635,6 +672,9 @@ mod tests {
                                 slow.count(i, r, strict),
                                 "d={d} W={theiler} i={i} r={r} strict={strict}"
                             );
+                            let mut w = fast.within(i, r, strict);
+                            w.sort_unstable();
+                            assert_eq!(w, slow.within(i, r, strict));
                         }
                     }
                 }
