@@ -1,4 +1,4 @@
-//! Nearest-neighbour search under the max-norm (and Euclidean for entropy/KL): kiddo k-d trees for 1–16 dimensions, sorted arrays for 1-D radius counts, and the brute-force twin the tests compare against.
+//! Nearest-neighbour search: our own max-norm k-d tree (exact k-NN, box-pruned radius counts) for 2+ dimensions, galloping sorted arrays for 1-D counts, kiddo for Euclidean queries, and the brute-force twin the tests compare against.
 //!
 //! Every query excludes the point itself and, with a Theiler window W, every j with
 //! |i − j| ≤ W. Neighbours are ordered by (distance, index), so ties are broken the same
@@ -14,7 +14,8 @@ use crate::Samples;
 /// Which neighbour-search implementation to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
-    /// k-d trees (kiddo) for dimensions 1–16, sorted arrays for 1-D counts, brute force beyond.
+    /// Our max-norm k-d tree (2+ dimensions), sorted arrays for 1-D counts, kiddo k-d trees
+    /// for Euclidean queries (1–16 dimensions), brute force beyond.
     #[default]
     Auto,
     /// O(N²) exhaustive search: the reference twin, for tests and tiny inputs.
