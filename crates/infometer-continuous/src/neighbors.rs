@@ -682,4 +682,33 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Random small sets on a coarse grid (many ties), random radius, k and window: the
+        /// tree and brute force agree on every query.
+        #[test]
+        fn tree_equals_brute_force(
+            d in 2usize..6,
+            cells in proptest::collection::vec(0u8..4, 40 * 6..=90 * 6),
+            r in 0.0f64..3.0,
+            k in 1usize..6,
+            theiler in 0usize..3,
+        ) {
+            let n = cells.len() / 6;
+            let data: Vec<f64> = cells[..n * d].iter().map(|&c| f64::from(c) * 0.5).collect();
+            let s = Samples::new(n, d, data).unwrap();
+            let fast = Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto);
+            let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+            // radii on the grid's own distances, and the random one
+            for r in [r, (r * 2.0).round() * 0.5] {
+                for i in 0..n {
+                    proptest::prop_assert_eq!(fast.knn(i, k), slow.knn(i, k));
+                    for strict in [true, false] {
+                        proptest::prop_assert_eq!(fast.count(i, r, strict), slow.count(i, r, strict));
+                    }
+                }
+            }
+        }
+    }
 }
