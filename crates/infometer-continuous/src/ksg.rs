@@ -231,11 +231,15 @@ pub(crate) fn ksg_multi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f6
     let m = vars.len();
     let k = cfg.k;
     let blocks = Blocks::new(vars)?;
-    let joint = Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend);
-    let marg: Vec<Index<'_>> = vars
-        .iter()
-        .map(|v| Index::new(v, Metric::MaxNorm, cfg.theiler, cfg.backend))
-        .collect();
+    // the indexes are built side by side (building is sequential inside each)
+    let (joint, marg) = rayon::join(
+        || Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend),
+        || {
+            vars.par_iter()
+                .map(|v| Index::new(v, Metric::MaxNorm, cfg.theiler, cfg.backend))
+                .collect::<Vec<Index<'_>>>()
+        },
+    );
     let psi = Digamma::new(n + 1);
     let terms: Vec<f64> = (0..n)
         .into_par_iter()
@@ -312,8 +316,10 @@ pub(crate) fn ksg_cmi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f64>
     let n = vars[0].n_samples();
     let k = cfg.k;
     let blocks = Blocks::new(vars)?;
-    let joint = Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend);
-    let zi = Index::new(&vars[2], Metric::MaxNorm, cfg.theiler, cfg.backend);
+    let (joint, zi) = rayon::join(
+        || Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend),
+        || Index::new(&vars[2], Metric::MaxNorm, cfg.theiler, cfg.backend),
+    );
     let psi = Digamma::new(n + 1);
     let terms: Vec<f64> = (0..n)
         .into_par_iter()

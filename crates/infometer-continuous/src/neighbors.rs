@@ -482,14 +482,16 @@ impl<'a> Index<'a> {
             Backend::BruteForce => (None, None, None),
             Backend::Auto => {
                 let sorted = (s.dim() == 1 && s.n_samples() <= u32::MAX as usize).then(|| {
-                    let v = s.as_slice();
-                    let mut order: Vec<u32> = (0..v.len() as u32).collect();
-                    order.sort_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]));
-                    let mut rank = vec![0u32; v.len()];
-                    for (pos, &row) in order.iter().enumerate() {
+                    let mut pairs: Vec<(f64, u32)> = (0u32..)
+                        .zip(s.as_slice())
+                        .map(|(row, &v)| (v, row))
+                        .collect();
+                    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let mut rank = vec![0u32; pairs.len()];
+                    for (pos, &(_, row)) in pairs.iter().enumerate() {
                         rank[row as usize] = pos as u32;
                     }
-                    (order.iter().map(|&row| v[row as usize]).collect(), rank)
+                    (pairs.into_iter().map(|(v, _)| v).collect(), rank)
                 });
                 let counter = (s.dim() >= 2
                     && metric == Metric::MaxNorm
