@@ -43,14 +43,21 @@ impl RowStats {
 }
 
 /// Largest value, its first index, and the first NaN/+inf if any.
+///
+/// Each lane remembers the chunk in which its running maximum last grew strictly, so the first
+/// index holding the maximum comes out of the same pass (no second scan of the row).
 #[inline(always)]
 fn max_pass<L: Lane>(x: &[L]) -> Result<(L, usize), RowError> {
     let mut lanes = [L::NEG_INFINITY; W];
+    let mut first = [0u32; W];
     let mut ok = [true; W];
     let chunks = x.chunks_exact(W);
     let tail = chunks.remainder();
-    for c in chunks {
+    // u32 chunk numbers: rows of up to 2^32 · W elements
+    for (ci, c) in (0u32..).zip(chunks) {
         for j in 0..W {
+            let grows = c[j] > lanes[j];
+            first[j] = if grows { ci } else { first[j] };
             lanes[j] = lanes[j].maximum(c[j]);
             ok[j] &= c[j].below_inf();
         }
@@ -71,7 +78,16 @@ fn max_pass<L: Lane>(x: &[L]) -> Result<(L, usize), RowError> {
     if m.partial_cmp(&L::NEG_INFINITY) != Some(std::cmp::Ordering::Greater) {
         return Err(RowError::NoMass);
     }
-    let top1 = x.iter().position(|&v| v == m).unwrap_or(0);
+    // the first index equal to m: the earliest lane hit, else the first in the tail
+    let top1 = (0..W)
+        .filter(|&j| lanes[j] == m)
+        .map(|j| first[j] as usize * W + j)
+        .min()
+        .or_else(|| {
+            let start = x.len() - tail.len();
+            tail.iter().position(|&v| v == m).map(|p| start + p)
+        })
+        .unwrap_or(0);
     Ok((m, top1))
 }
 

@@ -194,3 +194,25 @@ fn results_do_not_depend_on_thread_count() {
     };
     assert_eq!(run(1), run(2));
 }
+
+proptest! {
+    /// The top-1 index is the first index holding the row maximum, wherever the ties fall
+    /// (within a lane, across lanes, in the tail), for f64 and f32 rows.
+    #[test]
+    fn top1_is_the_first_maximum(
+        v in 1usize..70,
+        cells in prop::collection::vec(0u8..4, 3 * 70),
+    ) {
+        let x: Vec<f64> = cells[..3 * v].iter().map(|&c| f64::from(c)).collect();
+        let x32: Vec<f32> = x.iter().map(|&a| a as f32).collect();
+        let a = Analyze::new(Rows::new(&x, v).unwrap()).run().unwrap();
+        let b = Analyze::new(Rows::new(&x32, v).unwrap()).run().unwrap();
+        for i in 0..3 {
+            let row = &x[i * v..(i + 1) * v];
+            let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let want = row.iter().position(|&r| r == m).unwrap();
+            prop_assert_eq!(a.top1_index[i] as usize, want);
+            prop_assert_eq!(b.top1_index[i] as usize, want);
+        }
+    }
+}
