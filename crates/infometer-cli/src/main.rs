@@ -25,10 +25,20 @@ enum Command {
     Entropy(mi_cmd::EntropyArgs),
     /// Multi-information (total correlation) of several columns.
     MultiInfo(mi_cmd::MultiInfoArgs),
+    /// Internal: one training step on a backend, run in a child process by `mi --backend wgpu`
+    /// so that a crashing GPU driver ends the child, not the command.
+    #[command(hide = true)]
+    ProbeBackend {
+        /// flex, ndarray or wgpu
+        backend: String,
+    },
 }
 
 fn main() {
     let cli = Cli::parse();
+    if let Command::ProbeBackend { backend } = &cli.command {
+        std::process::exit(mi_cmd::probe_backend_here(backend));
+    }
     let (res, as_json) = match &cli.command {
         Command::Logits(a) => (logits_cmd::run(a), a.json),
         Command::Table(a) => (table_cmd::run(a), a.json),
@@ -36,6 +46,7 @@ fn main() {
         Command::Te(a) => (mi_cmd::run_te(a), a.common.json),
         Command::Entropy(a) => (mi_cmd::run_entropy(a), a.common.json),
         Command::MultiInfo(a) => (mi_cmd::run_multi_info(a), a.common.json),
+        Command::ProbeBackend { .. } => unreachable!("handled above"),
     };
     match res {
         Ok(v) => {

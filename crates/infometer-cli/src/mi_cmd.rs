@@ -1,6 +1,6 @@
 //! `infometer mi`, `te`, `entropy` and `multi-info`: estimators from sample files, as JSON.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use infometer_continuous::{
     self as ic, KdeConfig, KsgAlgorithm, KsgConfig, Metric, Samples, TeEmbedding, TeEstimator,
 };
@@ -396,6 +396,9 @@ fn run_neural(
         "wgpu" => BackendChoice::Wgpu,
         other => bail!("--backend {other}: expected flex, ndarray or wgpu"),
     };
+    if backend == BackendChoice::Wgpu {
+        probe_in_child("wgpu")?;
+    }
     let cfg = NeuralConfig {
         bound,
         hidden,
@@ -435,4 +438,96 @@ fn run_neural(
         o.insert("near_ceiling".into(), json!(e.near_ceiling));
     }
     Ok(out)
+}
+
+/// Longest wait for the child's probe: a software Vulkan driver compiles its first kernels in
+/// up to about a minute.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// Runs `infometer probe-backend NAME` as a child process: a GPU driver that crashes (a
+/// segmentation fault inside the Vulkan driver cannot be caught in-process) or hangs ends the
+/// child, and the command reports a clear error instead.
+///
+/// # Errors
+/// When the child cannot start, fails, is killed by a signal, or outlives [`PROBE_TIMEOUT`].
+fn probe_in_child(name: &str) -> Result<()> {
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().context("locating the infometer binary")?;
+    let mut child = Command::new(exe)
+        .args(["probe-backend", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting the backend probe")?;
+    // drained on its own thread, so a chatty child never blocks on a full pipe
+    let mut pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        if let Some(e) = pipe.as_mut() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        err
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().context("waiting for the backend probe")? {
+            break st;
+        }
+        if started.elapsed() > PROBE_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "--backend {name}: the backend probe did not finish in {} s",
+                PROBE_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let err = reader.join().unwrap_or_default();
+    if status.success() {
+        return Ok(());
+    }
+    let said = err
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("error:"))
+        .map(|l| l.trim_start_matches("error:").trim().to_string());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            bail!(
+                "--backend {name}: the GPU driver crashed during a one-step probe (signal {sig}); \
+                 use --backend flex"
+            );
+        }
+    }
+    bail!(
+        "--backend {name}: {}",
+        said.unwrap_or_else(|| format!("the backend probe failed ({status})"))
+    )
+}
+
+/// The child side of [`probe_in_child`]: exit code 0 when one training step succeeds, 2 with
+/// an `error:` line on stderr otherwise.
+pub fn probe_backend_here(name: &str) -> i32 {
+    use infometer_neural::BackendChoice;
+    let choice = match name {
+        "flex" => BackendChoice::Flex,
+        "ndarray" => BackendChoice::NdArray,
+        "wgpu" => BackendChoice::Wgpu,
+        other => {
+            eprintln!("error: unknown backend {other}");
+            return 2;
+        }
+    };
+    match infometer_neural::probe_backend(choice) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
 }

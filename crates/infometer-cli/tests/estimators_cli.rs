@@ -246,6 +246,38 @@ fn neural_estimator_through_the_cli() {
             "{err}"
         );
     }
+    // wgpu is probed in a child process first: without the feature, or with a GPU driver
+    // that crashes or finds no device, the command ends with one clear line
+    let (ok, v, err) = run(&[
+        "mi",
+        "--input",
+        &f,
+        "--x",
+        "0",
+        "--y",
+        "1",
+        "--estimator",
+        "infonce",
+        "--batch",
+        "64",
+        "--steps",
+        "100",
+        "--backend",
+        "wgpu",
+        "--quiet",
+        "--json",
+    ]);
+    if ok {
+        assert_eq!(v["backend"], "wgpu", "{v}");
+    } else {
+        assert!(
+            err.contains("--backend wgpu") && err.trim_end().lines().count() == 1,
+            "{err}"
+        );
+    }
+    if !cfg!(feature = "wgpu") {
+        assert!(!ok && err.contains("without the `wgpu` feature"), "{err}");
+    }
     let (ok, _, err) = run(&[
         "mi",
         "--input",

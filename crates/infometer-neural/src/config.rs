@@ -51,6 +51,22 @@ pub enum BackendChoice {
     Wgpu,
 }
 
+impl BackendChoice {
+    /// The name used on the command line and in errors: "flex", "ndarray" or "wgpu".
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(infometer_neural::BackendChoice::Wgpu.name(), "wgpu");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendChoice::Flex => "flex",
+            BackendChoice::NdArray => "ndarray",
+            BackendChoice::Wgpu => "wgpu",
+        }
+    }
+}
+
 /// Training protocol and model. Defaults follow the Beyond Normal benchmark (Czyż et al. 2023):
 /// standardised inputs, 50/50 split, batch 256, Adam with learning rate 0.1, at most 10 000
 /// steps, evaluation on the held-out half every 250 steps, stop after 2 checks without

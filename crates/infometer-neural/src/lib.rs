@@ -20,4 +20,4 @@ mod train;
 
 pub use config::{BackendChoice, Bound, CriticKind, NeuralConfig};
 pub use error::NeuralError;
-pub use train::{NeuralEstimate, estimate_mi, estimate_mi_with_progress};
+pub use train::{NeuralEstimate, estimate_mi, estimate_mi_with_progress, probe_backend};

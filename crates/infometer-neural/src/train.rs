@@ -241,6 +241,54 @@ pub fn estimate_mi_with_progress<F: FnMut(usize, Option<f64>)>(
     })
 }
 
+/// Checks that a backend can train: one forward pass, backward pass and Adam step of a tiny
+/// critic on the chosen device.
+///
+/// # Formula
+/// None: a smoke test. The step's loss must come back finite.
+///
+/// # Errors
+/// [`NeuralError::BackendUnavailable`] when the backend is not compiled in, finds no device,
+/// or returns a non-finite result. A driver that crashes the process (as Debian 12's
+/// lavapipe does on burn's kernels) cannot be caught in-process: run the probe in a child
+/// process first, as the `infometer` command does for `--backend wgpu`.
+///
+/// # Examples
+/// ```
+/// use infometer_neural::{probe_backend, BackendChoice};
+/// assert!(probe_backend(BackendChoice::Flex).is_ok());
+/// ```
+///
+/// # References
+/// burn 0.22 devices: <https://docs.rs/burn/0.22.1/burn/>.
+pub fn probe_backend(choice: BackendChoice) -> Result<(), NeuralError> {
+    let device = make_device(choice)?;
+    let unavailable = |reason: &str| NeuralError::BackendUnavailable {
+        backend: choice.name(),
+        reason: reason.into(),
+    };
+    let critic = {
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(0);
+        Critic::joint(1, 1, &[4], &device)
+    };
+    let xs = [0.5f32, -1.0, 2.0, 0.0];
+    let ys = [1.0f32, 0.5, -0.5, 0.25];
+    let batch = [0usize, 1, 2, 3];
+    let loss = critic
+        .pairs(pairs_tensor(&xs, 1, &ys, 1, &batch, &batch, &device))
+        .mean();
+    let lv = loss.clone().detach().into_scalar::<f32>();
+    let grads = GradientsParams::from_grads(loss.backward(), &critic);
+    let critic = AdamConfig::new().init().step(0.1, critic, grads);
+    let after = to_vec(critic.pairs(pairs_tensor(&xs, 1, &ys, 1, &batch, &batch, &device)));
+    if lv.is_finite() && after.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(unavailable("a training step returned a non-finite value"))
+    }
+}
+
 fn make_device(choice: BackendChoice) -> Result<Device, NeuralError> {
     match choice {
         BackendChoice::Flex => Ok(Device::flex().autodiff()),
