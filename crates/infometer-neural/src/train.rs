@@ -308,24 +308,32 @@ fn make_device(choice: BackendChoice) -> Result<Device, NeuralError> {
         BackendChoice::Wgpu => {
             #[cfg(feature = "wgpu")]
             {
+                use burn::tensor::wgpu::WgpuBackend;
                 // Pinned to Vulkan: with automatic selection wgpu may settle on a software
-                // OpenGL adapter and hang; pinned, a missing device fails at once.
+                // OpenGL adapter and hang; pinned, a missing device is an error at once.
+                // Kernels go through WGSL (burn's `vulkan` feature, which compiles SPIR-V
+                // directly, is not enabled: Debian 12's lavapipe crashes on those shaders).
+                let d = Device::wgpu_options()
+                    .graphics_api(WgpuBackend::Vulkan)
+                    .init()
+                    .map_err(|e| NeuralError::BackendUnavailable {
+                        backend: "wgpu",
+                        reason: format!("no usable Vulkan device: {e}"),
+                    })?;
+                // the first kernel, under catch_unwind: a runtime that panics on its first
+                // launch is reported as unavailable rather than unwinding through the caller
                 let probe = std::panic::catch_unwind(|| {
-                    let d = Device::vulkan(Default::default());
-                    let v = Tensor::<1>::ones([2], &d).sum().into_scalar::<f32>();
-                    (d, v)
+                    Tensor::<1>::ones([2], &d).sum().into_scalar::<f32>()
                 });
                 match probe {
-                    Ok((d, v)) if v == 2.0 => Ok(d.autodiff()),
+                    Ok(v) if v == 2.0 => Ok(d.autodiff()),
                     Ok(_) => Err(NeuralError::BackendUnavailable {
                         backend: "wgpu",
                         reason: "the Vulkan device returned a wrong result".into(),
                     }),
                     Err(_) => Err(NeuralError::BackendUnavailable {
                         backend: "wgpu",
-                        reason:
-                            "no usable Vulkan device (install a GPU driver or mesa-vulkan-drivers)"
-                                .into(),
+                        reason: "the Vulkan device failed its first kernel".into(),
                     }),
                 }
             }
