@@ -36,6 +36,10 @@ const TASKS: &[(&str, &str)] = &[
         "side-by-side timing inputs for ../shared/peers (prints JSON; see docs/benchmarks.md)",
     ),
     (
+        "wgpu",
+        "the neural suite on burn's wgpu backend (Vulkan: a GPU, or lavapipe from mesa-vulkan-drivers); builds ~400 crates",
+    ),
+    (
         "compare-mine",
         "MINE against the Beyond Normal package's JAX MINE, same samples and settings (needs /tmp/peers-venv-bmi from ../shared/peers/setup.sh; prints JSON)",
     ),
@@ -144,6 +148,28 @@ fn main() -> Result<()> {
                     "ndarray",
                 ],
                 &[],
+            )
+        }
+        Some("wgpu") => {
+            // a software Vulkan driver needs a runtime directory; a GPU driver ignores it
+            let xdg = std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| {
+                let d = std::env::temp_dir().join("infometer-xdg");
+                let _ = std::fs::create_dir_all(&d);
+                d.display().to_string()
+            });
+            cargo(
+                &[
+                    "test",
+                    "-p",
+                    "infometer-neural",
+                    "--features",
+                    "wgpu",
+                    "--test",
+                    "gates",
+                    "--",
+                    "--nocapture",
+                ],
+                &[("XDG_RUNTIME_DIR", &xdg)],
             )
         }
         Some("bench") => {
