@@ -510,8 +510,23 @@ fn probe_in_child(name: &str) -> Result<()> {
     )
 }
 
-/// The child side of [`probe_in_child`]: exit code 0 when one training step succeeds, 2 with
-/// an `error:` line on stderr otherwise.
+/// The child side of the `--backend wgpu` probe: exit code 0 when one training step succeeds,
+/// 2 with an `error:` line on stderr otherwise.
+///
+/// # Formula
+/// None: one forward, backward and Adam step of a tiny critic ([`infometer_neural::probe_backend`]).
+///
+/// # Errors
+/// None returned: failures become exit code 2 and one `error:` line.
+///
+/// # Examples
+/// ```
+/// assert_eq!(infometer_cli::mi_cmd::probe_backend_here("flex"), 0);
+/// assert_eq!(infometer_cli::mi_cmd::probe_backend_here("tpu"), 2);
+/// ```
+///
+/// # References
+/// The `infometer` command runs it as `infometer probe-backend NAME` in a child process.
 pub fn probe_backend_here(name: &str) -> i32 {
     use infometer_neural::BackendChoice;
     let choice = match name {
