@@ -502,10 +502,8 @@ fn evaluate(
                 let end = (k + 1) * n / n_blocks;
                 let idx = &perm[start..end];
                 start = end;
+                // a block of one row adds its diagonal and no pair (only when n < 2B)
                 let m = idx.len();
-                if m < 2 {
-                    continue;
-                }
                 let s = to_vec(score_matrix(critic, xt, dx, yt, dy, idx, device));
                 for i in 0..m {
                     for j in 0..m {
