@@ -285,14 +285,8 @@ impl CountTree {
                 visit(start, end);
             } else if node.left == u32::MAX {
                 let m = end - start;
-                let block = &self.pts[start * d..end * d];
-                // dist[p] = max_c |q_c − p_c|, the same value `distance` computes
                 let mut dist = [0.0f64; LEAF];
-                for (c, col) in block.chunks_exact(m).enumerate() {
-                    for (dp, &v) in dist[..m].iter_mut().zip(col) {
-                        *dp = dp.max((q[c] - v).abs());
-                    }
-                }
+                self.leaf_distances(q, start, end, &mut dist);
                 for (p, &v) in dist[..m].iter().enumerate() {
                     if inside::<STRICT>(v, r) {
                         visit(start + p, start + p + 1);
@@ -302,6 +296,19 @@ impl CountTree {
                 stack[top] = node.left;
                 stack[top + 1] = node.right;
                 top += 2;
+            }
+        }
+    }
+
+    /// dist[p] = max_c |q_c − x_c| for the points of the leaf at tree positions start..end:
+    /// the value `distance` computes, down the leaf's contiguous columns.
+    #[inline(always)]
+    fn leaf_distances(&self, q: &[f64], start: usize, end: usize, dist: &mut [f64; LEAF]) {
+        let m = end - start;
+        let block = &self.pts[start * self.d..end * self.d];
+        for (c, col) in block.chunks_exact(m).enumerate() {
+            for (dp, &v) in dist[..m].iter_mut().zip(col) {
+                *dp = dp.max((q[c] - v).abs());
             }
         }
     }
@@ -358,13 +365,8 @@ impl CountTree {
             let node = self.nodes[node_k as usize];
             if node.left == u32::MAX {
                 let m = (node.end - node.start) as usize;
-                let block = &self.pts[node.start as usize * d..node.end as usize * d];
                 let mut dist = [0.0f64; LEAF];
-                for (c, col) in block.chunks_exact(m).enumerate() {
-                    for (dp, &v) in dist[..m].iter_mut().zip(col) {
-                        *dp = dp.max((q[c] - v).abs());
-                    }
-                }
+                self.leaf_distances(q, node.start as usize, node.end as usize, &mut dist);
                 let ids = &self.ids[node.start as usize..node.end as usize];
                 for (&dj, &j) in dist[..m].iter().zip(ids) {
                     let cand = (dj, j as usize);
