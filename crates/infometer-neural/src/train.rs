@@ -326,7 +326,7 @@ fn make_device(choice: BackendChoice) -> Result<Device, NeuralError> {
                     Tensor::<1>::ones([2], &d).sum().into_scalar::<f32>()
                 });
                 match probe {
-                    Ok(v) if v == 2.0 => Ok(d.autodiff()),
+                    Ok(2.0) => Ok(d.autodiff()),
                     Ok(_) => Err(NeuralError::BackendUnavailable {
                         backend: "wgpu",
                         reason: "the Vulkan device returned a wrong result".into(),
