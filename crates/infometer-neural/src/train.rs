@@ -267,14 +267,18 @@ pub fn probe_backend(choice: BackendChoice) -> Result<(), NeuralError> {
         backend: choice.name(),
         reason: reason.into(),
     };
-    let critic = {
-        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        device.seed(0);
-        Critic::joint(1, 1, &[4], &device)
-    };
     let xs = [0.5f32, -1.0, 2.0, 0.0];
     let ys = [1.0f32, 0.5, -0.5, 0.25];
     let batch = [0usize, 1, 2, 3];
+    // seeded and materialised under the lock, as in `estimate_mi`, so a probe never draws
+    // from burn's global RNG while another estimate initialises
+    let critic = {
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(0);
+        let c = Critic::joint(1, 1, &[4], &device);
+        let _ = to_vec(c.pairs(pairs_tensor(&xs, 1, &ys, 1, &batch, &batch, &device)));
+        c
+    };
     let loss = critic
         .pairs(pairs_tensor(&xs, 1, &ys, 1, &batch, &batch, &device))
         .mean();
