@@ -37,9 +37,6 @@ trait Tree: Send + Sync {
     fn nearest(&self, q: &[f64], n: usize) -> Vec<(f64, usize)>;
     /// all (distance, index) with distance ≤ r.
     fn within(&self, q: &[f64], r: f64) -> Vec<(f64, usize)>;
-    /// how many points have distance < r (strict) or ≤ r and are not `skip`ped; one
-    /// allocation (the tree's result) instead of three.
-    fn count_within(&self, q: &[f64], r: f64, strict: bool, skip: &dyn Fn(usize) -> bool) -> usize;
 }
 
 struct KdTree<const K: usize> {
@@ -76,23 +73,6 @@ impl<const K: usize> Tree for KdTree<K> {
                 .into_iter()
                 .map(|nn| (nn.distance.sqrt(), nn.item as usize))
                 .collect(),
-        }
-    }
-    fn count_within(&self, q: &[f64], r: f64, strict: bool, skip: &dyn Fn(usize) -> bool) -> usize {
-        let qa: &[f64; K] = q.try_into().expect("dimension K");
-        let inside = |d: f64| if strict { d < r } else { d <= r };
-        match self.metric {
-            Metric::MaxNorm => self
-                .tree
-                .within_unsorted::<Chebyshev>(qa, r.next_up())
-                .iter()
-                .filter(|nn| inside(nn.distance) && !skip(nn.item as usize))
-                .count(),
-            Metric::Euclidean => self
-                .within(q, r)
-                .iter()
-                .filter(|&&(d, j)| inside(d) && !skip(j))
-                .count(),
         }
     }
     fn within(&self, q: &[f64], r: f64) -> Vec<(f64, usize)> {
@@ -599,10 +579,8 @@ impl<'a> Index<'a> {
         } else if let Some(counter) = &self.counter {
             counter.count(q, r, strict)
         } else {
-            return match &self.tree {
-                Some(t) => t.count_within(q, r, strict, &|j| self.excluded(i, j)),
-                None => self.within(i, r, strict).len(),
-            };
+            // brute force, or a kiddo tree (Euclidean): the listed points, exclusions applied
+            return self.within(i, r, strict).len();
         };
         // the whole-set count includes the point itself and its Theiler window: remove them
         let (a, b) = (
