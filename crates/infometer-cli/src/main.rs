@@ -54,6 +54,9 @@ fn main() {
                 println!("{v}");
             } else {
                 print_human(&v);
+                for w in v["warnings"].as_array().into_iter().flatten() {
+                    eprintln!("warning: {}", w.as_str().unwrap_or_default());
+                }
             }
         }
         Err(e) => {

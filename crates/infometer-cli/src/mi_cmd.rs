@@ -32,6 +32,10 @@ pub struct CommonArgs {
     /// Theiler window: exclude neighbours closer than W+1 rows in time.
     #[arg(long, default_value_t = 0)]
     pub theiler: usize,
+    /// Copula transform first: each variable's columns to the normal scores of their ranks
+    /// (ties broken by a permutation seeded with --seed), so the estimate depends on ranks alone.
+    #[arg(long)]
+    pub copula: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -52,8 +56,8 @@ pub struct MiArgs {
     /// Columns of Z: computes I(X; Y | Z).
     #[arg(long)]
     pub z: Option<String>,
-    /// ksg1, ksg2, kde, box, gaussian, mixed (X holds integer labels), or a neural bound:
-    /// mine, dv, nwj, infonce.
+    /// ksg1, ksg2, kde, box, gaussian, gcmi (Gaussian-copula MI), mixed or gcmi-mixed (X holds
+    /// integer labels), or a neural bound: mine, dv, nwj, infonce.
     #[arg(long, default_value = "ksg1")]
     pub estimator: String,
     /// Surrogates for a permutation test (X rows shuffled).
@@ -117,7 +121,7 @@ pub struct TeArgs {
     /// Source–target lag u.
     #[arg(long, default_value_t = 1)]
     pub lag: usize,
-    /// ksg1, ksg2 or gaussian.
+    /// ksg1, ksg2, gaussian or gcmi.
     #[arg(long, default_value = "ksg1")]
     pub estimator: String,
     /// Surrogates for a permutation test (source history shuffled, target history kept).
@@ -171,6 +175,7 @@ fn ksg_cfg(c: &CommonArgs, alg: KsgAlgorithm) -> KsgConfig {
     KsgConfig {
         k: c.k,
         algorithm: alg,
+        copula: c.copula,
         standardize: !c.no_standardize,
         noise: c.noise,
         seed: c.seed,
@@ -181,7 +186,42 @@ fn ksg_cfg(c: &CommonArgs, alg: KsgAlgorithm) -> KsgConfig {
 
 fn base_json(estimate: f64, estimator: &str, c: &CommonArgs, n: usize) -> Value {
     json!({"estimate": estimate, "unit": "nats", "estimator": estimator, "k": c.k, "n_samples": n,
-           "standardize": !c.no_standardize, "noise": c.noise, "seed": c.seed, "theiler": c.theiler})
+           "copula": c.copula, "standardize": !c.no_standardize, "noise": c.noise, "seed": c.seed,
+           "theiler": c.theiler, "warnings": []})
+}
+
+/// Adds a warning to the output's `warnings` list.
+fn warn(v: &mut Value, text: String) {
+    if let Some(w) = v["warnings"].as_array_mut() {
+        w.push(json!(text));
+    }
+}
+
+/// Warns when an estimate of a non-negative quantity (MI, CMI, TE) came out negative.
+fn warn_if_negative(v: &mut Value, estimate: f64, what: &str) {
+    if estimate < 0.0 {
+        warn(
+            v,
+            format!(
+                "negative {what} estimate {estimate:.4} nats: {what} is ≥ 0, so this is estimator \
+                 bias or noise; read it as no detectable dependence"
+            ),
+        );
+    }
+}
+
+/// The copula transform of one variable of a sample file, seeded as the library seeds
+/// variable `v` (seed + v·0x9E3779B9), so `--copula` equals the estimators' own option.
+fn copula_of(s: Samples, c: &CommonArgs, v: u64, flag: &str) -> Result<Samples> {
+    s.copula(c.seed.wrapping_add(v * 0x9E37_79B9))
+        .map_err(|e| anyhow!("{}: {flag}: {e}", c.input))
+}
+
+fn gcmi_cfg(c: &CommonArgs) -> ic::GcmiConfig {
+    ic::GcmiConfig {
+        seed: c.seed,
+        ..Default::default()
+    }
 }
 
 fn add_test(v: &mut Value, t: &ic::PermutationTest, n: usize) {
@@ -220,20 +260,57 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
     };
     let n = x.n_samples();
     let est = a.estimator.as_str();
+    if c.copula && est == "gaussian" {
+        bail!(
+            "--copula with --estimator gaussian is Gaussian-copula MI: use --estimator gcmi, \
+             which also corrects the bias of the Gaussian entropies"
+        );
+    }
+    // --copula transforms once here (then any permutation test permutes the scores); the
+    // Gaussian-copula estimators transform by themselves, and mixed keeps X's labels
+    let labels_in_x = matches!(est, "mixed" | "gcmi-mixed");
+    let (x, y, z) = if c.copula && !matches!(est, "gcmi" | "gcmi-mixed") {
+        let x = if labels_in_x {
+            x
+        } else {
+            copula_of(x, c, 0, "--x")?
+        };
+        let y = copula_of(y, c, 1, "--y")?;
+        let z = match z {
+            Some(z) => Some(copula_of(z, c, 2, "--z")?),
+            None => None,
+        };
+        (x, y, z)
+    } else {
+        (x, y, z)
+    };
     if let Some(bound) = neural_bound(est) {
         if z.is_some() {
-            bail!("--estimator {est} has no conditional form; use ksg1, ksg2 or gaussian with --z");
+            bail!(
+                "--estimator {est} has no conditional form; use ksg1, ksg2, gaussian or gcmi with --z"
+            );
         }
         return run_neural(a, bound, &x, &y);
     }
+    // the samples are already transformed when --copula is set
+    let kcfg = |alg| KsgConfig {
+        copula: false,
+        ..ksg_cfg(c, alg)
+    };
     let estimate = |xx: &Samples| -> ic::Result<f64> {
         match (est, &z) {
-            ("ksg1", None) => ic::ksg_mi(xx, &y, &ksg_cfg(c, KsgAlgorithm::One)),
-            ("ksg2", None) => ic::ksg_mi(xx, &y, &ksg_cfg(c, KsgAlgorithm::Two)),
-            ("ksg1", Some(z)) => ic::ksg_cmi(xx, &y, z, &ksg_cfg(c, KsgAlgorithm::One)),
-            ("ksg2", Some(z)) => ic::ksg_cmi(xx, &y, z, &ksg_cfg(c, KsgAlgorithm::Two)),
+            ("ksg1", None) => ic::ksg_mi(xx, &y, &kcfg(KsgAlgorithm::One)),
+            ("ksg2", None) => ic::ksg_mi(xx, &y, &kcfg(KsgAlgorithm::Two)),
+            ("ksg1", Some(z)) => ic::ksg_cmi(xx, &y, z, &kcfg(KsgAlgorithm::One)),
+            ("ksg2", Some(z)) => ic::ksg_cmi(xx, &y, z, &kcfg(KsgAlgorithm::Two)),
             ("gaussian", None) => ic::gaussian_mi(xx, &y),
             ("gaussian", Some(z)) => ic::gaussian_cmi(xx, &y, z),
+            ("gcmi", None) => ic::gcmi_mi(xx, &y, &gcmi_cfg(c)),
+            ("gcmi", Some(z)) => ic::gcmi_cmi(xx, &y, z, &gcmi_cfg(c)),
+            ("gcmi-mixed", None) => {
+                let labels: Vec<i64> = xx.as_slice().iter().map(|v| *v as i64).collect();
+                ic::gcmi_mixed(&labels, &y, &gcmi_cfg(c))
+            }
             ("kde", None) => ic::kde_mi(
                 xx,
                 &y,
@@ -250,19 +327,20 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
             _ => Err(ic::ContinuousError::InvalidParameter {
                 name: "estimator",
                 value: f64::NAN,
-                reason: "unknown estimator, or one that has no conditional form (use ksg1, ksg2 or gaussian with --z)",
+                reason: "unknown estimator, or one that has no conditional form (use ksg1, ksg2, gaussian or gcmi with --z)",
             }),
         }
     };
-    if est == "mixed" && (x.dim() != 1 || x.as_slice().iter().any(|v| v.fract() != 0.0)) {
+    if labels_in_x && (x.dim() != 1 || x.as_slice().iter().any(|v| v.fract() != 0.0)) {
         bail!(
-            "{}: --estimator mixed needs one --x column of integer labels",
+            "{}: --estimator {est} needs one --x column of integer labels",
             c.input
         );
     }
     let value = estimate(&x).map_err(ctx)?;
     let mut out = base_json(value, est, c, n);
     out["conditional"] = json!(z.is_some());
+    warn_if_negative(&mut out, value, if z.is_some() { "conditional MI" } else { "MI" });
     if let Some(p) = a.permutations {
         let t =
             ic::permutation_test(n, p, c.seed, |perm| estimate(&x.take_rows(perm))).map_err(ctx)?;
@@ -297,8 +375,13 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
     let est = match a.estimator.as_str() {
         "ksg1" => TeEstimator::Ksg(ksg_cfg(c, KsgAlgorithm::One)),
         "ksg2" => TeEstimator::Ksg(ksg_cfg(c, KsgAlgorithm::Two)),
+        "gaussian" if c.copula => bail!(
+            "--copula with --estimator gaussian is Gaussian-copula transfer entropy: use \
+             --estimator gcmi, which also corrects the bias of the Gaussian entropies"
+        ),
         "gaussian" => TeEstimator::Gaussian,
-        other => bail!("--estimator {other}: expected ksg1, ksg2 or gaussian"),
+        "gcmi" => TeEstimator::Gcmi(gcmi_cfg(c)),
+        other => bail!("--estimator {other}: expected ksg1, ksg2, gaussian or gcmi"),
     };
     let ctx = |e: ic::ContinuousError| anyhow!("{}: {e}", c.input);
     let value = ic::transfer_entropy(&source, &target, &emb, &est).map_err(ctx)?;
@@ -307,6 +390,7 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
         .0
         .n_samples();
     let mut out = base_json(value, &a.estimator, c, n);
+    warn_if_negative(&mut out, value, "transfer entropy");
     let o = out.as_object_mut().expect("object");
     o.insert("target_history".into(), json!(a.target_history));
     o.insert("source_history".into(), json!(a.source_history));
@@ -324,6 +408,12 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
 /// Bad files, columns, settings or data, as one-line messages.
 pub fn run_entropy(a: &EntropyArgs) -> Result<Value> {
     let c = &a.common;
+    if c.copula {
+        bail!(
+            "--copula does not apply to entropy: differential entropy changes under monotone maps \
+             (it applies to mi, te and multi-info)"
+        );
+    }
     let t = load(c)?;
     let x = samples(
         &t,
@@ -361,7 +451,9 @@ pub fn run_multi_info(a: &MultiInfoArgs) -> Result<Value> {
         other => bail!("--estimator {other}: expected ksg1 or ksg2"),
     };
     let v = ic::ksg_multi_info(&refs, &ksg_cfg(c, alg)).map_err(|e| anyhow!("{}: {e}", c.input))?;
-    Ok(base_json(v, &a.estimator, c, vars[0].n_samples()))
+    let mut out = base_json(v, &a.estimator, c, vars[0].n_samples());
+    warn_if_negative(&mut out, v, "multi-information");
+    Ok(out)
 }
 
 fn neural_bound(name: &str) -> Option<infometer_neural::Bound> {
@@ -429,6 +521,7 @@ fn run_neural(
     bar.finish_and_clear();
     let e = r.map_err(|e| anyhow!("{}: {e}", c.input))?;
     let mut out = base_json(e.estimate, bound.name(), c, x.n_samples());
+    warn_if_negative(&mut out, e.estimate, "MI");
     let o = out.as_object_mut().expect("object");
     o.insert("best_step".into(), json!(e.best_step));
     o.insert("steps_run".into(), json!(e.steps_run));

@@ -294,3 +294,105 @@ fn neural_estimator_through_the_cli() {
     ]);
     assert!(!ok && err.contains("too few"), "{err}");
 }
+
+#[test]
+fn copula_and_gcmi_through_the_cli() {
+    let f = gaussian_file();
+    let truth = -0.5 * (1.0f64 - 0.64).ln();
+    let mi = |extra: &[&str]| {
+        let mut a = vec!["mi", "--input", &f, "--x", "x", "--y", "y", "--json"];
+        a.extend_from_slice(extra);
+        let (ok, v, err) = run(&a);
+        assert!(ok, "{extra:?}: {err}");
+        v
+    };
+    let g = mi(&["--estimator", "gcmi"]);
+    assert!((g["estimate"].as_f64().unwrap() - truth).abs() < 0.05, "{g}");
+    assert_eq!(g["warnings"], serde_json::json!([]));
+    // --copula is a no-op for GCMI, which always transforms
+    assert_eq!(mi(&["--estimator", "gcmi", "--copula"])["estimate"], g["estimate"]);
+    let k = mi(&["--copula"]);
+    assert_eq!(k["copula"], true);
+    assert!((k["estimate"].as_f64().unwrap() - truth).abs() < 0.08, "{k}");
+    // the CLI's --copula equals the library's KsgConfig { copula: true } (same seeds per variable)
+    let text = std::fs::read_to_string(&f).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(2)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let c = |j: usize| {
+        infometer_continuous::Samples::from_column(&rows.iter().map(|r| r[j]).collect::<Vec<_>>())
+            .unwrap()
+    };
+    let lib = infometer_continuous::ksg_mi(
+        &c(0),
+        &c(1),
+        &infometer_continuous::KsgConfig {
+            copula: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(k["estimate"].as_f64().unwrap(), lib);
+    // conditional GCMI, and the permutation test on the transformed data
+    let cz = mi(&["--estimator", "gcmi", "--z", "z", "--permutations", "19"]);
+    assert_eq!(cz["conditional"], true);
+    assert!(cz["p_value"].as_f64().unwrap() <= 0.05 + 1e-12);
+    // independent columns: GCMI may dip below 0, and then says why
+    let ind = mi(&["--estimator", "gcmi", "--x", "z", "--y", "x", "--seed", "3"]);
+    let e = ind["estimate"].as_f64().unwrap();
+    assert!(e.abs() < 0.01, "{ind}");
+    assert_eq!(ind["warnings"].as_array().unwrap().len(), usize::from(e < 0.0), "{ind}");
+    // transfer entropy with GCMI and with the copula
+    for extra in [&["--estimator", "gcmi"][..], &["--copula"][..]] {
+        let mut a = vec!["te", "--input", &f, "--source", "x", "--target", "y", "--json"];
+        a.extend_from_slice(extra);
+        let (ok, v, err) = run(&a);
+        assert!(ok, "{err}");
+        assert!(v["estimate"].as_f64().unwrap().abs() < 0.05, "{v}");
+    }
+}
+
+#[test]
+fn copula_refusals_name_the_flag() {
+    let f = gaussian_file();
+    let labels = tmp("few-labels.txt", "0 0.1\n0 0.2\n1 0.3\n0 0.4\n0 0.5\n");
+    let constant = tmp("const-copula.txt", "1 2\n1 3\n1 4\n1 5\n1 6\n1 7\n");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--estimator", "gaussian", "--copula"],
+            "--estimator gcmi",
+        ),
+        (
+            vec!["te", "--input", &f, "--source", "0", "--target", "1", "--estimator", "gaussian", "--copula"],
+            "--estimator gcmi",
+        ),
+        (
+            vec!["entropy", "--input", &f, "--cols", "0", "--copula"],
+            "--copula does not apply to entropy",
+        ),
+        (
+            vec!["mi", "--input", &constant, "--x", "0", "--y", "1", "--copula"],
+            "constant",
+        ),
+        (
+            vec!["mi", "--input", &constant, "--x", "0", "--y", "1", "--estimator", "gcmi"],
+            "constant",
+        ),
+        (
+            vec!["mi", "--input", &labels, "--x", "0", "--y", "1", "--estimator", "gcmi-mixed"],
+            "label 1 occurs 1 times",
+        ),
+        (
+            vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--estimator", "gcmi-mixed"],
+            "integer labels",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (ok, _, err) = run(&args);
+        assert!(!ok, "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+}

@@ -76,6 +76,29 @@ pub enum ContinuousError {
         /// Which estimator.
         what: &'static str,
     },
+    /// An estimator needs more samples than it was given (a covariance of d dimensions needs
+    /// more than d rows).
+    #[error("{estimator} needs at least {needed} samples, got {got}")]
+    NotEnoughSamples {
+        /// Which estimator, and for which block.
+        estimator: &'static str,
+        /// The smallest number of samples that works.
+        needed: usize,
+        /// The number given.
+        got: usize,
+    },
+    /// A class of a discrete variable has too few samples for its class-conditional estimate.
+    #[error("label {label} occurs {count} times; {estimator} needs at least {needed} samples per label")]
+    ClassTooSmall {
+        /// Which estimator.
+        estimator: &'static str,
+        /// The label.
+        label: i64,
+        /// Its number of samples.
+        count: usize,
+        /// The smallest number that works.
+        needed: usize,
+    },
     /// An error from infometer-core.
     #[error(transparent)]
     Core(#[from] infometer_core::CoreError),

@@ -34,7 +34,7 @@ pub(crate) fn covariance(s: &Samples) -> DMatrix<f64> {
 }
 
 /// ln det of a covariance block by Cholesky.
-fn ln_det(c: &DMatrix<f64>, what: &'static str) -> Result<f64> {
+pub(crate) fn ln_det(c: &DMatrix<f64>, what: &'static str) -> Result<f64> {
     let ch = c
         .clone()
         .cholesky()
@@ -48,7 +48,7 @@ fn ln_det(c: &DMatrix<f64>, what: &'static str) -> Result<f64> {
     }
 }
 
-fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
+pub(crate) fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
     DMatrix::from_fn(idx.len(), idx.len(), |a, b| c[(idx[a], idx[b])])
 }
 

@@ -25,6 +25,11 @@ pub struct KdeConfig {
     pub bandwidth: Bandwidth,
     /// Leave-one-out: exclude x_i from its own density estimate (less biased upward).
     pub leave_one_out: bool,
+    /// Replace each column of X and Y by the normal scores of its ranks first
+    /// ([`Samples::copula`]): heavy tails no longer dominate the bandwidth.
+    pub copula: bool,
+    /// Seed of the copula's tie-breaking permutation (X uses seed, Y seed + 0x9E3779B9).
+    pub seed: u64,
 }
 
 fn factor(b: Bandwidth, n: usize, d: usize) -> Result<f64> {
@@ -99,7 +104,8 @@ fn log_density(s: &Samples, b: Bandwidth, loo: bool) -> Result<Vec<f64>> {
 /// # Errors
 /// [`ContinuousError::ShapeMismatch`]; [`ContinuousError::TooFewSamples`] for N < 3;
 /// [`ContinuousError::SingularCovariance`] for constant or collinear columns;
-/// [`ContinuousError::InvalidParameter`] for a bad bandwidth factor.
+/// [`ContinuousError::InvalidParameter`] for a bad bandwidth factor;
+/// [`ContinuousError::ConstantColumn`] with `copula` on.
 ///
 /// # Examples
 /// ```
@@ -122,6 +128,16 @@ pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
             available: x.n_samples(),
         });
     }
+    let copy;
+    let (x, y) = if cfg.copula {
+        copy = (
+            x.copula(cfg.seed)?,
+            y.copula(cfg.seed.wrapping_add(0x9E37_79B9))?,
+        );
+        (&copy.0, &copy.1)
+    } else {
+        (x, y)
+    };
     let xy = x.hstack(y)?;
     let fxy = log_density(&xy, cfg.bandwidth, cfg.leave_one_out)?;
     let fx = log_density(x, cfg.bandwidth, cfg.leave_one_out)?;

@@ -21,7 +21,7 @@ pub enum KsgAlgorithm {
 /// # Examples
 /// ```
 /// let c = infometer_continuous::KsgConfig::default();
-/// assert_eq!((c.k, c.standardize, c.noise, c.theiler), (4, true, 1e-8, 0));
+/// assert_eq!((c.k, c.copula, c.standardize, c.noise, c.theiler), (4, false, true, 1e-8, 0));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct KsgConfig {
@@ -29,6 +29,11 @@ pub struct KsgConfig {
     pub k: usize,
     /// Algorithm 1 or 2.
     pub algorithm: KsgAlgorithm,
+    /// Replace each column by the normal scores of its ranks first ([`Samples::copula`], ties
+    /// broken with `seed`), then standardise and add noise as set: the estimate then depends
+    /// on the ranks alone, which tames heavy tails and monotone distortions. CMI and transfer
+    /// entropy transform each variable (each series) on its own.
+    pub copula: bool,
     /// Standardise each column (mean 0, sample sd with N − 1) first.
     pub standardize: bool,
     /// Standard deviation of Gaussian noise added after standardising (0 = none); breaks ties.
@@ -46,6 +51,7 @@ impl Default for KsgConfig {
         KsgConfig {
             k: 4,
             algorithm: KsgAlgorithm::One,
+            copula: false,
             standardize: true,
             noise: 1e-8,
             seed: 0,
@@ -74,17 +80,26 @@ impl KsgConfig {
         Ok(())
     }
 
-    /// Standardises (if asked) then adds noise to each variable; variable v's noise uses seed + v.
+    /// Copula (if asked), standardises (if asked), then adds noise to each variable; variable
+    /// v's tie-breaking and noise use seed + v·0x9E3779B9.
     pub(crate) fn prepare(&self, vars: &[&Samples]) -> Result<Vec<Samples>> {
         vars.iter()
             .enumerate()
             .map(|(v, s)| {
+                let seed = self.seed.wrapping_add(v as u64 * 0x9E37_79B9);
+                let c;
+                let s = if self.copula {
+                    c = s.copula(seed)?;
+                    &c
+                } else {
+                    *s
+                };
                 let s = if self.standardize {
                     s.standardized()?
                 } else {
-                    (*s).clone()
+                    s.clone()
                 };
-                Ok(s.with_noise(self.noise, self.seed.wrapping_add(v as u64 * 0x9E37_79B9)))
+                Ok(s.with_noise(self.noise, seed))
             })
             .collect()
     }

@@ -42,6 +42,9 @@ pub enum TeEstimator {
     Ksg(KsgConfig),
     /// Linear-Gaussian TE (half Granger causality) from sample covariances.
     Gaussian,
+    /// Gaussian-copula CMI ([`crate::gcmi_cmi`]) of the embedded variables, each transformed
+    /// to normal scores on its own.
+    Gcmi(crate::GcmiConfig),
 }
 
 /// The embedded vectors: (next target value, target past, source past), one row per time t.
@@ -121,7 +124,9 @@ pub fn embed_te(
 /// Transfer entropy T(X → Y) in nats: I(Y_{t+1} ; X_past | Y_past).
 ///
 /// With KSG, the source and target series are standardised (and noise added) before
-/// embedding, as JIDT does; the Theiler window of the config applies to every search.
+/// embedding, as JIDT does (after the copula transform of each series, when the config asks
+/// for it); the Theiler window of the config applies to every search. With GCMI each
+/// embedded variable is transformed to normal scores on its own.
 ///
 /// # Formula
 /// ```text
@@ -161,6 +166,10 @@ pub fn transfer_entropy(
         TeEstimator::Gaussian => {
             let (next, past, src) = embed_te(source, target, e)?;
             gaussian_cmi(&next, &src, &past)
+        }
+        TeEstimator::Gcmi(cfg) => {
+            let (next, past, src) = embed_te(source, target, e)?;
+            crate::gcmi_cmi(&next, &src, &past, cfg)
         }
         TeEstimator::Ksg(cfg) => {
             let (next, past, src, plain) = ksg_embedding(source, target, e, cfg)?;
@@ -211,6 +220,12 @@ pub fn transfer_entropy_test(
                 gaussian_cmi(&next, &src.take_rows(p), &past)
             })
         }
+        TeEstimator::Gcmi(cfg) => {
+            let (next, past, src) = embed_te(source, target, e)?;
+            crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
+                crate::gcmi_cmi(&next, &src.take_rows(p), &past, cfg)
+            })
+        }
         TeEstimator::Ksg(cfg) => {
             let (next, past, src, plain) = ksg_embedding(source, target, e, cfg)?;
             crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
@@ -240,6 +255,7 @@ fn ksg_embedding(
     let (next, past, src) = embed_te(&s, &t, e)?;
     cfg.check_k(next.n_samples())?;
     let plain = KsgConfig {
+        copula: false,
         standardize: false,
         noise: 0.0,
         ..cfg.clone()

@@ -220,6 +220,7 @@ fn kde_and_box_kernel_track_the_gaussian_truth() {
         &KdeConfig {
             bandwidth: Bandwidth::Silverman,
             leave_one_out: true,
+            ..Default::default()
         },
     )
     .unwrap();

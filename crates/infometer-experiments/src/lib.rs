@@ -8,7 +8,7 @@ pub mod svg;
 mod tasks;
 
 use infometer_continuous::{
-    KdeConfig, KsgAlgorithm, KsgConfig, Samples, gaussian_mi, kde_mi, ksg_mi,
+    GcmiConfig, KdeConfig, KsgAlgorithm, KsgConfig, Samples, gaussian_mi, gcmi_mi, kde_mi, ksg_mi,
 };
 use infometer_core::{
     Analyze, Base, Distribution, PerplexityAccumulator, Rows, js_divergence, kl_divergence,
@@ -148,12 +148,23 @@ pub fn e1_ksg_bias(quick: bool) -> Experiment {
 }
 
 /// The estimators of E2, by name.
-pub const E2_ESTIMATORS: [&str; 6] = ["KSG1", "KSG2", "KDE", "Gaussian", "MINE", "InfoNCE"];
+/// "(copula)" marks the copula transform ([`Samples::copula`]) in front of the estimator.
+pub const E2_ESTIMATORS: [&str; 9] = [
+    "KSG1",
+    "KSG1 (copula)",
+    "KSG2",
+    "KDE",
+    "Gaussian",
+    "GCMI",
+    "MINE",
+    "InfoNCE",
+    "InfoNCE (copula)",
+];
 
 fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> Option<f64> {
     // InfoNCE uses the separable critic here: 2B critic evaluations per step instead of B²,
     // which keeps the full benchmark within minutes
-    let neural = |bound| {
+    let neural = |bound, copula| {
         let critic = if bound == Bound::InfoNce {
             CriticKind::Separable
         } else {
@@ -166,6 +177,7 @@ fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> 
                 batch: 64,
                 max_steps: 300,
                 eval_every: 100,
+                copula,
                 seed,
                 ..Default::default()
             }
@@ -173,6 +185,7 @@ fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> 
             NeuralConfig {
                 bound,
                 critic,
+                copula,
                 seed,
                 ..Default::default()
             }
@@ -184,6 +197,16 @@ fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> 
             x,
             y,
             &KsgConfig {
+                seed,
+                ..Default::default()
+            },
+        )
+        .ok(),
+        "KSG1 (copula)" => ksg_mi(
+            x,
+            y,
+            &KsgConfig {
+                copula: true,
                 seed,
                 ..Default::default()
             },
@@ -209,8 +232,18 @@ fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> 
         )
         .ok(),
         "Gaussian" => gaussian_mi(x, y).ok(),
-        "MINE" => neural(Bound::Mine),
-        "InfoNCE" => neural(Bound::InfoNce),
+        "GCMI" => gcmi_mi(
+            x,
+            y,
+            &GcmiConfig {
+                seed,
+                ..Default::default()
+            },
+        )
+        .ok(),
+        "MINE" => neural(Bound::Mine, false),
+        "InfoNCE" => neural(Bound::InfoNce, false),
+        "InfoNCE (copula)" => neural(Bound::InfoNce, true),
         _ => None,
     }
 }

@@ -100,6 +100,12 @@ pub struct NeuralConfig {
     pub patience: usize,
     /// Fraction of samples held out for evaluation.
     pub test_fraction: f64,
+    /// Replace each column by the normal scores of its ranks over all rows first
+    /// (`Samples::copula`, ties broken with `seed`), before standardising and asinh. The
+    /// transform is marginal, so it carries no information about the pairing of X and Y
+    /// from the test half into training. It keeps heavy tails from blowing up the
+    /// exponential terms of MINE, DV and NWJ.
+    pub copula: bool,
     /// Standardise each column with the training half's mean and sd.
     pub standardize: bool,
     /// Apply asinh to every coordinate after standardising.
@@ -124,6 +130,7 @@ impl Default for NeuralConfig {
             eval_every: 250,
             patience: 2,
             test_fraction: 0.5,
+            copula: false,
             standardize: true,
             asinh: true,
             ma_decay: 0.9,

@@ -114,6 +114,16 @@ pub fn estimate_mi_with_progress<F: FnMut(usize, Option<f64>)>(
     order.shuffle(&mut rng);
     let (train_idx, test_idx) = order.split_at(n_train);
     let (dx, dy) = (x.dim(), y.dim());
+    let scores;
+    let (x, y) = if cfg.copula {
+        scores = (
+            x.copula(cfg.seed)?,
+            y.copula(cfg.seed.wrapping_add(0x9E37_79B9))?,
+        );
+        (&scores.0, &scores.1)
+    } else {
+        (x, y)
+    };
     let xs = prepare(x, train_idx, cfg)?;
     let ys = prepare(y, train_idx, cfg)?;
     let xt = prepare_with(x, test_idx, train_idx, cfg)?;
