@@ -340,7 +340,10 @@ fn copula_and_gcmi_through_the_cli() {
     assert_eq!(cz["conditional"], true);
     assert!(cz["p_value"].as_f64().unwrap() <= 0.05 + 1e-12);
     // independent columns: GCMI may dip below 0, and then says why
-    let ind = mi(&["--estimator", "gcmi", "--x", "z", "--y", "x", "--seed", "3"]);
+    let (ok, ind, err) = run(&[
+        "mi", "--input", &f, "--x", "z", "--y", "x", "--estimator", "gcmi", "--json",
+    ]);
+    assert!(ok, "{err}");
     let e = ind["estimate"].as_f64().unwrap();
     assert!(e.abs() < 0.01, "{ind}");
     assert_eq!(ind["warnings"].as_array().unwrap().len(), usize::from(e < 0.0), "{ind}");
