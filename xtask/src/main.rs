@@ -43,6 +43,10 @@ const TASKS: &[(&str, &str)] = &[
         "compare-mine",
         "MINE against the Beyond Normal package's JAX MINE, same samples and settings (needs /tmp/peers-venv-bmi from ../shared/peers/setup.sh; prints JSON)",
     ),
+    (
+        "compare-copula",
+        "--copula and GCMI on the Beyond Normal package's tasks, N = 5000, seeds 1-3 (needs /tmp/peers-venv-bmi; prints JSON, table on stderr)",
+    ),
 ];
 
 fn root() -> PathBuf {
@@ -190,26 +194,8 @@ fn main() -> Result<()> {
             a.extend(rest);
             cargo(&a, &[])
         }
-        Some("compare-mine") => {
-            cargo(&["build", "--release", "-p", "infometer-cli"], &[])?;
-            let python = std::env::var("BMI_PYTHON")
-                .unwrap_or_else(|_| "/tmp/peers-venv-bmi/bin/python".into());
-            let bin = root().join("target/release/infometer");
-            let script = root().join("benches/peers/mine_vs_bmi.py");
-            eprintln!("$ {python} {} --bin {}", script.display(), bin.display());
-            let status = Command::new(&python)
-                .arg(&script)
-                .arg("--bin")
-                .arg(&bin)
-                .args(&rest)
-                .current_dir(root())
-                .status()
-                .with_context(|| format!("running {python} (set BMI_PYTHON)"))?;
-            if !status.success() {
-                bail!("{} failed with {status}", script.display());
-            }
-            Ok(())
-        }
+        Some("compare-mine") => bmi_script("benches/peers/mine_vs_bmi.py", &rest),
+        Some("compare-copula") => bmi_script("benches/peers/copula_bmi.py", &rest),
         Some(other) => {
             print_help();
             bail!("unknown task {other}")
@@ -219,6 +205,29 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs a script of `benches/peers/` with the Beyond Normal venv's Python against the release
+/// binary (`BMI_PYTHON` overrides the interpreter).
+fn bmi_script(script: &str, rest: &[&str]) -> Result<()> {
+    cargo(&["build", "--release", "-p", "infometer-cli"], &[])?;
+    let python =
+        std::env::var("BMI_PYTHON").unwrap_or_else(|_| "/tmp/peers-venv-bmi/bin/python".into());
+    let bin = root().join("target/release/infometer");
+    let script = root().join(script);
+    eprintln!("$ {python} {} --bin {}", script.display(), bin.display());
+    let status = Command::new(&python)
+        .arg(&script)
+        .arg("--bin")
+        .arg(&bin)
+        .args(rest)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("running {python} (set BMI_PYTHON)"))?;
+    if !status.success() {
+        bail!("{} failed with {status}", script.display());
+    }
+    Ok(())
 }
 
 fn print_help() {

@@ -340,7 +340,11 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
     let value = estimate(&x).map_err(ctx)?;
     let mut out = base_json(value, est, c, n);
     out["conditional"] = json!(z.is_some());
-    warn_if_negative(&mut out, value, if z.is_some() { "conditional MI" } else { "MI" });
+    warn_if_negative(
+        &mut out,
+        value,
+        if z.is_some() { "conditional MI" } else { "MI" },
+    );
     if let Some(p) = a.permutations {
         let t =
             ic::permutation_test(n, p, c.seed, |perm| estimate(&x.take_rows(perm))).map_err(ctx)?;
@@ -499,6 +503,9 @@ fn run_neural(
         max_steps: na.steps,
         standardize: !c.no_standardize,
         asinh: !na.no_asinh,
+        // the samples arrive transformed; the flag makes the library skip asinh (and its
+        // own transform of normal scores returns them unchanged)
+        copula: c.copula,
         seed: c.seed,
         backend,
         ..Default::default()
@@ -526,6 +533,8 @@ fn run_neural(
     o.insert("best_step".into(), json!(e.best_step));
     o.insert("steps_run".into(), json!(e.steps_run));
     o.insert("backend".into(), json!(na.backend));
+    // the copula already gives Gaussian tails: the library skips asinh then
+    o.insert("asinh".into(), json!(cfg.asinh && !c.copula));
     if let Some(ceiling) = e.ceiling {
         o.insert("ceiling".into(), json!(ceiling));
         o.insert("near_ceiling".into(), json!(e.near_ceiling));

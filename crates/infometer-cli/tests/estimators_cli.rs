@@ -307,13 +307,22 @@ fn copula_and_gcmi_through_the_cli() {
         v
     };
     let g = mi(&["--estimator", "gcmi"]);
-    assert!((g["estimate"].as_f64().unwrap() - truth).abs() < 0.05, "{g}");
+    assert!(
+        (g["estimate"].as_f64().unwrap() - truth).abs() < 0.05,
+        "{g}"
+    );
     assert_eq!(g["warnings"], serde_json::json!([]));
     // --copula is a no-op for GCMI, which always transforms
-    assert_eq!(mi(&["--estimator", "gcmi", "--copula"])["estimate"], g["estimate"]);
+    assert_eq!(
+        mi(&["--estimator", "gcmi", "--copula"])["estimate"],
+        g["estimate"]
+    );
     let k = mi(&["--copula"]);
     assert_eq!(k["copula"], true);
-    assert!((k["estimate"].as_f64().unwrap() - truth).abs() < 0.08, "{k}");
+    assert!(
+        (k["estimate"].as_f64().unwrap() - truth).abs() < 0.08,
+        "{k}"
+    );
     // the CLI's --copula equals the library's KsgConfig { copula: true } (same seeds per variable)
     let text = std::fs::read_to_string(&f).unwrap();
     let rows: Vec<Vec<f64>> = text
@@ -341,15 +350,30 @@ fn copula_and_gcmi_through_the_cli() {
     assert!(cz["p_value"].as_f64().unwrap() <= 0.05 + 1e-12);
     // independent columns: GCMI may dip below 0, and then says why
     let (ok, ind, err) = run(&[
-        "mi", "--input", &f, "--x", "z", "--y", "x", "--estimator", "gcmi", "--json",
+        "mi",
+        "--input",
+        &f,
+        "--x",
+        "z",
+        "--y",
+        "x",
+        "--estimator",
+        "gcmi",
+        "--json",
     ]);
     assert!(ok, "{err}");
     let e = ind["estimate"].as_f64().unwrap();
     assert!(e.abs() < 0.01, "{ind}");
-    assert_eq!(ind["warnings"].as_array().unwrap().len(), usize::from(e < 0.0), "{ind}");
+    assert_eq!(
+        ind["warnings"].as_array().unwrap().len(),
+        usize::from(e < 0.0),
+        "{ind}"
+    );
     // transfer entropy with GCMI and with the copula
     for extra in [&["--estimator", "gcmi"][..], &["--copula"][..]] {
-        let mut a = vec!["te", "--input", &f, "--source", "x", "--target", "y", "--json"];
+        let mut a = vec![
+            "te", "--input", &f, "--source", "x", "--target", "y", "--json",
+        ];
         a.extend_from_slice(extra);
         let (ok, v, err) = run(&a);
         assert!(ok, "{err}");
@@ -364,11 +388,33 @@ fn copula_refusals_name_the_flag() {
     let constant = tmp("const-copula.txt", "1 2\n1 3\n1 4\n1 5\n1 6\n1 7\n");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--estimator", "gaussian", "--copula"],
+            vec![
+                "mi",
+                "--input",
+                &f,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "gaussian",
+                "--copula",
+            ],
             "--estimator gcmi",
         ),
         (
-            vec!["te", "--input", &f, "--source", "0", "--target", "1", "--estimator", "gaussian", "--copula"],
+            vec![
+                "te",
+                "--input",
+                &f,
+                "--source",
+                "0",
+                "--target",
+                "1",
+                "--estimator",
+                "gaussian",
+                "--copula",
+            ],
             "--estimator gcmi",
         ),
         (
@@ -376,19 +422,51 @@ fn copula_refusals_name_the_flag() {
             "--copula does not apply to entropy",
         ),
         (
-            vec!["mi", "--input", &constant, "--x", "0", "--y", "1", "--copula"],
+            vec![
+                "mi", "--input", &constant, "--x", "0", "--y", "1", "--copula",
+            ],
             "constant",
         ),
         (
-            vec!["mi", "--input", &constant, "--x", "0", "--y", "1", "--estimator", "gcmi"],
+            vec![
+                "mi",
+                "--input",
+                &constant,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "gcmi",
+            ],
             "constant",
         ),
         (
-            vec!["mi", "--input", &labels, "--x", "0", "--y", "1", "--estimator", "gcmi-mixed"],
+            vec![
+                "mi",
+                "--input",
+                &labels,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "gcmi-mixed",
+            ],
             "label 1 occurs 1 times",
         ),
         (
-            vec!["mi", "--input", &f, "--x", "0", "--y", "1", "--estimator", "gcmi-mixed"],
+            vec![
+                "mi",
+                "--input",
+                &f,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "gcmi-mixed",
+            ],
             "integer labels",
         ),
     ];

@@ -88,7 +88,9 @@ pub enum ContinuousError {
         got: usize,
     },
     /// A class of a discrete variable has too few samples for its class-conditional estimate.
-    #[error("label {label} occurs {count} times; {estimator} needs at least {needed} samples per label")]
+    #[error(
+        "label {label} occurs {count} times; {estimator} needs at least {needed} samples per label"
+    )]
     ClassTooSmall {
         /// Which estimator.
         estimator: &'static str,

@@ -160,8 +160,10 @@ pub fn gcmi_mi(x: &Samples, y: &Samples, cfg: &GcmiConfig) -> Result<f64> {
     let iy: Vec<usize> = (dx..dx + dy).collect();
     let all: Vec<usize> = (0..dx + dy).collect();
     let bc = cfg.bias_correct;
-    Ok(entropy_term(&c, &ix, n, bc, "X")? + entropy_term(&c, &iy, n, bc, "Y")?
-        - entropy_term(&c, &all, n, bc, "XY")?)
+    Ok(
+        entropy_term(&c, &ix, n, bc, "X")? + entropy_term(&c, &iy, n, bc, "Y")?
+            - entropy_term(&c, &all, n, bc, "XY")?,
+    )
 }
 
 /// Gaussian-copula conditional mutual information I(X; Y | Z) in nats, each variable

@@ -21,8 +21,11 @@ fn normal_cdf(v: f64) -> f64 {
     0.5 * (1.0 + statrs::function::erf::erf(v / std::f64::consts::SQRT_2))
 }
 
+/// A named map of one coordinate.
+type Map = (&'static str, fn(f64) -> f64);
+
 /// The strictly increasing maps of the invariance checks (none creates ties on N(0,1) data).
-fn monotone_maps() -> Vec<(&'static str, fn(f64) -> f64)> {
+fn monotone_maps() -> Vec<Map> {
     vec![
         ("exp", f64::exp),
         ("cube", |v| v * v * v),
@@ -38,10 +41,18 @@ fn check_invariant(name: &str, x: &Samples, y: &Samples, est: impl Fn(&Samples, 
     assert!(base.is_finite());
     for (m, f) in monotone_maps() {
         for j in 0..x.dim() {
-            assert_eq!(est(&map_col(x, j, f), y).to_bits(), base.to_bits(), "{name}: {m} of x{j}");
+            assert_eq!(
+                est(&map_col(x, j, f), y).to_bits(),
+                base.to_bits(),
+                "{name}: {m} of x{j}"
+            );
         }
         for j in 0..y.dim() {
-            assert_eq!(est(x, &map_col(y, j, f)).to_bits(), base.to_bits(), "{name}: {m} of y{j}");
+            assert_eq!(
+                est(x, &map_col(y, j, f)).to_bits(),
+                base.to_bits(),
+                "{name}: {m} of y{j}"
+            );
         }
     }
 }
@@ -99,7 +110,10 @@ fn copula_transfer_entropy_is_invariant_under_monotone_maps_of_each_series() {
         let base = transfer_entropy(&x, &y, &e, &est).unwrap();
         let xe: Vec<f64> = x.iter().map(|v| v.exp()).collect();
         let yc: Vec<f64> = y.iter().map(|v| v * v * v).collect();
-        assert_eq!(transfer_entropy(&xe, &yc, &e, &est).unwrap().to_bits(), base.to_bits());
+        assert_eq!(
+            transfer_entropy(&xe, &yc, &e, &est).unwrap().to_bits(),
+            base.to_bits()
+        );
         assert!(base > 0.1, "{est:?}: {base}");
     }
 }
@@ -189,7 +203,8 @@ fn bias_correction_matches_a_monte_carlo_mean_at_small_n() {
         vals.push(0.5 * ((s00 / k) * (s11 / k) - (s01 / k).powi(2)).ln());
     }
     let mc = mean(&vals) - 0.5 * (1.0 - rho * rho).ln();
-    let sd = (vals.iter().map(|v| (v - mean(&vals)).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
+    let sd =
+        (vals.iter().map(|v| (v - mean(&vals)).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
     let se = sd / (reps as f64).sqrt();
     let b = gaussian_entropy_bias(n, 2).unwrap();
     assert!((mc - b).abs() < 4.0 * se, "MC {mc} vs b {b} (se {se})");
@@ -277,15 +292,25 @@ fn ties_are_broken_reproducibly_with_a_small_spread_across_seeds() {
     };
     assert_eq!(run(3).to_bits(), run(3).to_bits());
     let vals: Vec<f64> = (0..8).map(run).collect();
-    let spread = vals.iter().cloned().fold(f64::MIN, f64::max) - vals.iter().cloned().fold(f64::MAX, f64::min);
+    let spread = vals.iter().cloned().fold(f64::MIN, f64::max)
+        - vals.iter().cloned().fold(f64::MAX, f64::min);
     // documented in Samples::copula: different tie-breaks move KSG by a few hundredths here
     assert!(spread > 0.0 && spread < 0.05, "{vals:?}");
     let g = |seed| {
-        gcmi_mi(&col(&x), &col(&y), &GcmiConfig { bias_correct: true, seed }).unwrap()
+        gcmi_mi(
+            &col(&x),
+            &col(&y),
+            &GcmiConfig {
+                bias_correct: true,
+                seed,
+            },
+        )
+        .unwrap()
     };
     assert_eq!(g(1), g(1));
     let gv: Vec<f64> = (0..8).map(g).collect();
-    let gs = gv.iter().cloned().fold(f64::MIN, f64::max) - gv.iter().cloned().fold(f64::MAX, f64::min);
+    let gs =
+        gv.iter().cloned().fold(f64::MIN, f64::max) - gv.iter().cloned().fold(f64::MAX, f64::min);
     assert!(gs < 0.02, "{gv:?}");
 }
 
@@ -294,7 +319,12 @@ fn copula_refuses_constant_columns_and_too_few_rows() {
     let x = Samples::from_columns(&[&[1.0, 2.0, 3.0, 4.0], &[5.0, 5.0, 5.0, 5.0]]).unwrap();
     assert_eq!(x.copula(0), Err(ContinuousError::ConstantColumn { col: 1 }));
     let y = col(&[0.3, 0.1, 0.4, 0.2]);
-    let wide = Samples::from_columns(&[&[1.0, 2.0, 3.0, 4.0], &[2.0, 1.0, 4.0, 3.0], &[4.0, 1.0, 3.0, 2.0]]).unwrap();
+    let wide = Samples::from_columns(&[
+        &[1.0, 2.0, 3.0, 4.0],
+        &[2.0, 1.0, 4.0, 3.0],
+        &[4.0, 1.0, 3.0, 2.0],
+    ])
+    .unwrap();
     assert_eq!(
         gcmi_mi(&wide, &y, &GcmiConfig::default()),
         Err(ContinuousError::NotEnoughSamples {
@@ -328,6 +358,10 @@ fn copula_refuses_constant_columns_and_too_few_rows() {
     );
     assert!(matches!(
         gaussian_entropy_bias(3, 3),
-        Err(ContinuousError::NotEnoughSamples { needed: 4, got: 3, .. })
+        Err(ContinuousError::NotEnoughSamples {
+            needed: 4,
+            got: 3,
+            ..
+        })
     ));
 }

@@ -101,14 +101,16 @@ pub struct NeuralConfig {
     /// Fraction of samples held out for evaluation.
     pub test_fraction: f64,
     /// Replace each column by the normal scores of its ranks over all rows first
-    /// (`Samples::copula`, ties broken with `seed`), before standardising and asinh. The
-    /// transform is marginal, so it carries no information about the pairing of X and Y
-    /// from the test half into training. It keeps heavy tails from blowing up the
-    /// exponential terms of MINE, DV and NWJ.
+    /// (`Samples::copula`, ties broken with `seed`), then standardise. The transform is
+    /// marginal, so it carries no information about the pairing of X and Y from the test
+    /// half into training. It keeps heavy tails from blowing up the exponential terms of
+    /// MINE, DV and NWJ. `asinh` is not applied on top: normal scores already have Gaussian
+    /// tails, and compressing them again would squash the joint tails where heavy-tailed
+    /// dependence lives.
     pub copula: bool,
     /// Standardise each column with the training half's mean and sd.
     pub standardize: bool,
-    /// Apply asinh to every coordinate after standardising.
+    /// Apply asinh to every coordinate after standardising (ignored when `copula` is on).
     pub asinh: bool,
     /// Decay of MINE's moving average of E[e^T] (ma ← α·ma + (1 − α)·batch mean).
     pub ma_decay: f64,

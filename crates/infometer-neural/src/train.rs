@@ -360,7 +360,8 @@ fn make_device(choice: BackendChoice) -> Result<Device, NeuralError> {
     }
 }
 
-/// Rows `idx` of `s` as f32, standardised with the statistics of rows `stats_idx`, then asinh.
+/// Rows `idx` of `s` as f32, standardised with the statistics of rows `stats_idx`, then asinh
+/// (unless the copula transform already made the tails Gaussian).
 fn prepare_with(
     s: &Samples,
     idx: &[usize],
@@ -391,7 +392,11 @@ fn prepare_with(
     for &i in idx {
         for j in 0..d {
             let z = (s.row(i)[j] - mean[j]) / sd[j];
-            out.push(if cfg.asinh { z.asinh() } else { z } as f32);
+            out.push(if cfg.asinh && !cfg.copula {
+                z.asinh()
+            } else {
+                z
+            } as f32);
         }
     }
     Ok(out)
