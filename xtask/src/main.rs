@@ -16,7 +16,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "experiments",
-        "E1–E4 research experiments to target/experiments/ (markdown, JSON, SVG); --quick for the small versions",
+        "E1–E4 research experiments to target/experiments/ (markdown, JSON, SVG); --quick for the small versions, --only e2 for one",
     ),
     (
         "docs",

@@ -32,9 +32,13 @@ pub struct LogitsArgs {
     /// Softmax temperature applied to both logits tensors.
     #[arg(long, default_value_t = 1.0)]
     pub temperature: f64,
-    /// Directory for entropy.npy, nll.npy, kl.npy, js.npy (float64, nats, leading shape).
+    /// Directory for entropy.npy, nll.npy, kl.npy, js.npy (float64, nats, leading shape),
+    /// written all or nothing: into a temporary folder beside it, then renamed into place.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the whole set of files of a --out folder that is not empty (otherwise refused).
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -74,6 +78,9 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
         .base
         .parse()
         .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
+    if let Some(dir) = &args.out {
+        check_out(dir, args.force)?;
+    }
     let logits = read_tensor(&args.logits)?;
     if logits.shape.is_empty() {
         bail!(
@@ -146,9 +153,10 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
     let summary = measures
         .summary()
         .map_err(|e| anyhow!("{}: {e}", args.logits))?;
-    if let Some(dir) = &args.out {
-        write_outputs(dir, &lead, &measures)?;
-    }
+    let written = match &args.out {
+        Some(dir) => write_outputs(dir, &lead, &measures)?,
+        None => Vec::new(),
+    };
     let b = |x: f64| base.from_nats(x);
     let mut out = json!({
         "n_tokens": summary.n_tokens,
@@ -161,9 +169,13 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
     });
     let o = out.as_object_mut().expect("object");
     if let Some(nll) = summary.mean_nll {
-        o.insert("mean_nll".into(), json!(b(nll)));
-        o.insert("perplexity".into(), json!(summary.perplexity));
-        o.insert("bits_per_token".into(), json!(Base::TWO.from_nats(nll)));
+        // +inf (a label on a −inf logit) is written "inf", as KL is
+        o.insert("mean_nll".into(), num(b(nll)));
+        o.insert(
+            "perplexity".into(),
+            num(summary.perplexity.unwrap_or(f64::NAN)),
+        );
+        o.insert("bits_per_token".into(), num(Base::TWO.from_nats(nll)));
         o.insert("accuracy".into(), json!(summary.accuracy));
         o.insert("brier".into(), json!(summary.brier));
         if let Some(c) = &summary.calibration {
@@ -184,6 +196,9 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
         if let Some(h) = summary.mean_reference_entropy {
             o.insert("mean_entropy_reference".into(), json!(b(h)));
         }
+    }
+    if args.out.is_some() {
+        o.insert("files".into(), json!(written));
     }
     Ok(out)
 }
@@ -271,9 +286,29 @@ fn analyze_tensor(
     }
 }
 
-fn write_outputs(dir: &Path, lead: &[usize], m: &TokenMeasures) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create directory", dir.display()))?;
+/// Refuses, before any work, a `--out` that is a file, or a folder that already holds files
+/// (an earlier run's set would mix with this one's) unless `force`.
+fn check_out(dir: &Path, force: bool) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        bail!("--out {}: exists and is not a folder", dir.display());
+    }
+    let mut entries = std::fs::read_dir(dir)
+        .with_context(|| format!("--out {}: cannot read the folder", dir.display()))?;
+    if entries.next().is_some() && !force {
+        bail!(
+            "--out {}: the folder already holds files (an earlier run's?); pass --force to replace the whole set",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the arrays into a fresh folder beside `dir` and renames it into place, so a
+/// failure leaves nothing and a success leaves exactly this run's files. Returns the paths.
+fn write_outputs(dir: &Path, lead: &[usize], m: &TokenMeasures) -> Result<Vec<String>> {
     let mut files: Vec<(&str, &Vec<f64>)> = vec![("entropy.npy", &m.entropy)];
     if let Some(v) = &m.nll {
         files.push(("nll.npy", v));
@@ -284,10 +319,57 @@ fn write_outputs(dir: &Path, lead: &[usize], m: &TokenMeasures) -> Result<()> {
     if let Some(v) = &m.js {
         files.push(("js.npy", v));
     }
-    for (name, v) in files {
-        let path = dir.join(name);
-        npy::write_atomic(&path, &npy::npy_bytes_f64(lead, v))
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+    let shown = dir.display();
+    let name = dir
+        .file_name()
+        .ok_or_else(|| anyhow!("--out {shown}: needs a folder name"))?
+        .to_string_lossy()
+        .to_string();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("--out {shown}: cannot create {}", parent.display()))?;
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let staged = (|| -> Result<()> {
+        std::fs::create_dir(&tmp)
+            .with_context(|| format!("--out {shown}: cannot create a folder beside it"))?;
+        for (file, v) in &files {
+            let path = tmp.join(file);
+            npy::write_atomic(&path, &npy::npy_bytes_f64(lead, v))
+                .with_context(|| format!("--out {shown}: cannot write {file}"))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = staged {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
     }
-    Ok(())
+    let swapped = if dir.exists() {
+        // --force (checked before the work): the earlier set moves aside, then goes
+        let old = parent.join(format!(".{name}.old-{pid}"));
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old)
+            .and_then(|()| {
+                std::fs::rename(&tmp, dir).inspect_err(|_| {
+                    let _ = std::fs::rename(&old, dir);
+                })
+            })
+            .map(|()| {
+                let _ = std::fs::remove_dir_all(&old);
+            })
+    } else {
+        std::fs::rename(&tmp, dir)
+    };
+    if let Err(e) = swapped {
+        let _ = std::fs::remove_dir_all(&tmp);
+        bail!("--out {shown}: cannot move the results into place: {e}");
+    }
+    Ok(files
+        .iter()
+        .map(|(f, _)| dir.join(f).display().to_string())
+        .collect())
 }

@@ -156,6 +156,92 @@ fn logits_errors_are_one_line_and_name_the_file() {
         !out.exists(),
         "--out must not be created when the run fails"
     );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".never"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn out_is_all_or_nothing_and_refuses_an_earlier_set() {
+    let dir = tmpdir("outset");
+    let out = dir.join("set");
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "logits",
+            "--logits",
+            "",
+            "--labels",
+            "",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let (p, l) = (data("small_logits_p.npy"), data("small_labels.npy"));
+        a[2] = &p;
+        a[4] = &l;
+        a.extend_from_slice(extra);
+        let (ok, stdout, stderr) = check(&a);
+        (
+            ok,
+            serde_json::from_str::<serde_json::Value>(&stdout).ok(),
+            stderr,
+        )
+    };
+    let q = data("small_logits_q.npy");
+    let (ok, v, err) = run(&["--ref-logits", &q]);
+    assert!(ok, "{err}");
+    assert_eq!(v.unwrap()["files"].as_array().unwrap().len(), 4);
+    // a second run into the same folder is refused before any work, and changes nothing
+    let (ok, _, err) = run(&[]);
+    assert!(!ok);
+    assert!(err.contains("--out") && err.contains("--force"), "{err}");
+    assert!(out.join("kl.npy").exists());
+    // --force replaces the whole set: the first run's kl.npy and js.npy do not survive
+    let (ok, v, err) = run(&["--force"]);
+    assert!(ok, "{err}");
+    let files = v.unwrap()["files"].clone();
+    assert_eq!(files.as_array().unwrap().len(), 2, "{files}");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["entropy.npy", "nll.npy"]);
+    // nothing is left beside the folder
+    let beside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(beside, vec!["set"]);
+}
+
+#[test]
+fn infinite_nll_is_written_as_kl_writes_it() {
+    let dir = tmpdir("inf");
+    let p = dir.join("p.npy");
+    std::fs::write(
+        &p,
+        npy_bytes_f64(&[2, 3], &[0.0, f64::NEG_INFINITY, 1.0, 0.0, 1.0, 2.0]),
+    )
+    .unwrap();
+    let l = dir.join("l.npy");
+    write_npy_i64(&l, &[2], &[1, 2]);
+    let (ok, stdout, stderr) = check(&[
+        "logits",
+        "--logits",
+        p.to_str().unwrap(),
+        "--labels",
+        l.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for k in ["mean_nll", "perplexity", "bits_per_token"] {
+        assert_eq!(v[k], "inf", "{k}: {v}");
+    }
 }
 
 #[test]

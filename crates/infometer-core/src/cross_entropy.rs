@@ -198,8 +198,7 @@ pub fn cross_entropy<T: Element>(
                 },
                 kernel::RowError::NoMass => CoreError::NoMass { row: i },
             })?;
-            let lse = st.lse();
-            let logp = |c: usize| raw[c].to_f64() * inv_t - lse;
+            let logp = |c: usize| st.log_prob(raw[c].to_f64(), inv_t);
             // Σ_c w_c (−log p_c), only when smoothing needs it; +inf if any logit is −inf
             let smooth = |weighted: bool| -> f64 {
                 (0..v)

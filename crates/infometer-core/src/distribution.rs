@@ -164,11 +164,14 @@ impl Distribution {
             }
             x.push(v / temperature);
         }
-        let lse = log_sum_exp(&x);
-        if lse == f64::NEG_INFINITY {
+        // relative to the maximum: (x − m) − ln Σ e^{x − m}, never x − (m + ln Σ …), which
+        // rounds ln Σ away when the logits are large
+        let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if m == f64::NEG_INFINITY {
             return Err(CoreError::NoMass { row: 0 });
         }
-        let lp: Vec<f64> = x.iter().map(|v| v - lse).collect();
+        let ln_sum = x.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+        let lp: Vec<f64> = x.iter().map(|v| (v - m) - ln_sum).collect();
         let p = lp.iter().map(|v| v.exp()).collect();
         Ok(Distribution { p, lp })
     }

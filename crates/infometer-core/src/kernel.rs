@@ -36,9 +36,11 @@ impl RowStats {
     pub(crate) fn lse(&self) -> f64 {
         self.max + self.ln_sum
     }
-    /// log p_j for a logit x_j (unscaled).
+    /// log p_j for a logit x_j (unscaled), relative to the row maximum: (x_j·inv_t − max) −
+    /// ln_sum. Forming max + ln_sum first would round away ln_sum for large logits (a row
+    /// of 1e16s would lose its ln V); the difference x_j·inv_t − max is exact near the top.
     pub(crate) fn log_prob(&self, x: f64, inv_t: f64) -> f64 {
-        x * inv_t - self.lse()
+        (x * inv_t - self.max) - self.ln_sum
     }
 }
 

@@ -216,3 +216,110 @@ proptest! {
         }
     }
 }
+
+/// One check for the offset family: every per-token measure of `a` equals that of `b` to
+/// 1e-12 relative (the log-partition shifted by `c`).
+fn check_offset_invariant(a: &TokenMeasures, b: &TokenMeasures, c: f64) {
+    let same = |p: f64, q: f64, what: &str| {
+        assert!(
+            p == q || (p - q).abs() <= 1e-12 * p.abs().max(q.abs()).max(1e-300),
+            "{what}: {p} vs {q} (offset {c})"
+        );
+    };
+    let n = a.entropy.len();
+    for i in 0..n {
+        same(a.entropy[i], b.entropy[i], "entropy");
+        same(a.top1_prob[i], b.top1_prob[i], "top-1 probability");
+        assert_eq!(a.top1_index[i], b.top1_index[i]);
+        same(
+            a.nll.as_ref().unwrap()[i],
+            b.nll.as_ref().unwrap()[i],
+            "nll",
+        );
+        same(
+            a.brier.as_ref().unwrap()[i],
+            b.brier.as_ref().unwrap()[i],
+            "brier",
+        );
+        same(
+            a.kl_pq.as_ref().unwrap()[i],
+            b.kl_pq.as_ref().unwrap()[i],
+            "kl_pq",
+        );
+        same(
+            a.kl_qp.as_ref().unwrap()[i],
+            b.kl_qp.as_ref().unwrap()[i],
+            "kl_qp",
+        );
+        same(a.js.as_ref().unwrap()[i], b.js.as_ref().unwrap()[i], "js");
+        let lse_a = a.log_partition[i] + c;
+        assert!(
+            (lse_a - b.log_partition[i]).abs() <= 1e-12 * lse_a.abs().max(1.0),
+            "log-partition {} + {c} vs {}",
+            a.log_partition[i],
+            b.log_partition[i]
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Adding a constant to every logit of a row (and of its reference row) changes no
+    /// measure. Logits are multiples of 2⁻¹⁰ and offsets multiples of 2²⁰ up to 2⁴⁰, so
+    /// x + c is exact in f64 and any difference is the estimator's own rounding.
+    #[test]
+    fn every_measure_is_invariant_to_a_row_offset(
+        v in 1usize..90,
+        cells in prop::collection::vec(-30_720i64..30_720, 2 * 3 * 90),
+        shift in -(1i64 << 20)..(1i64 << 20),
+        t in prop::sample::select(vec![0.5f64, 1.0, 2.0]),
+    ) {
+        let x: Vec<f64> = cells[..3 * v].iter().map(|&k| k as f64 / 1024.0).collect();
+        let y: Vec<f64> = cells[3 * 90..3 * 90 + 3 * v].iter().map(|&k| k as f64 / 1024.0).collect();
+        let c = shift as f64 * (1u64 << 20) as f64;
+        let xc: Vec<f64> = x.iter().map(|a| a + c).collect();
+        let yc: Vec<f64> = y.iter().map(|a| a + c).collect();
+        let labels: Vec<i64> = (0..3).map(|i| (i * 5 % v) as i64).collect();
+        let run = |x: &[f64], y: &[f64]| {
+            Analyze::new(Rows::new(x, v).unwrap())
+                .labels(&labels)
+                .reference(Rows::new(y, v).unwrap())
+                .temperature(t)
+                .run()
+                .unwrap()
+        };
+        check_offset_invariant(&run(&x, &y), &run(&xc, &yc), c / t);
+    }
+}
+
+#[test]
+fn nll_of_equal_huge_logits_is_ln_v() {
+    // eight equal logits: p = 1/8 whatever their common value, so NLL = ln 8 and Brier = 7/8
+    for value in [0.0, 1e16, 1e30, -1e30, 1e300] {
+        let x = [value; 8];
+        let m = Analyze::new(Rows::new(&x, 8).unwrap())
+            .labels(&[3])
+            .run()
+            .unwrap();
+        let nll = m.nll.as_ref().unwrap()[0];
+        assert!((nll - 8f64.ln()).abs() < 1e-12, "{value}: NLL {nll}");
+        let brier = m.brier.as_ref().unwrap()[0];
+        assert!((brier - 7.0 / 8.0).abs() < 1e-12, "{value}: Brier {brier}");
+        let d = Distribution::from_logits(&x).unwrap();
+        assert!(
+            (d.log_probs()[3] + 8f64.ln()).abs() < 1e-12,
+            "{value}: {:?}",
+            d.log_probs()
+        );
+        let ce = cross_entropy(
+            Rows::new(&x, 8).unwrap(),
+            Target::Sparse(&[3]),
+            &CrossEntropyOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            matches!(ce, Loss::Scalar(l) if (l - 8f64.ln()).abs() < 1e-12),
+            "{value}: {ce:?}"
+        );
+    }
+}

@@ -1,9 +1,20 @@
-//! `infometer-experiments [--quick]`: runs E1–E4 and writes markdown, JSON and SVG to target/experiments/.
+//! `infometer-experiments [--quick] [--only eN]`: runs E1–E4 (or one of them) and writes markdown, JSON and SVG to target/experiments/.
 
 use std::path::PathBuf;
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .map(|i| args.get(i + 1).cloned().unwrap_or_default());
+    if let Some(o) = &only {
+        if !matches!(o.as_str(), "e1" | "e2" | "e3" | "e4") {
+            eprintln!("error: --only {o}: expected e1, e2, e3 or e4");
+            std::process::exit(1);
+        }
+    }
     let dir = std::env::var("INFOMETER_EXPERIMENTS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
@@ -23,6 +34,9 @@ fn main() {
     .iter()
     .enumerate()
     {
+        if only.as_ref().is_some_and(|o| *o != format!("e{}", i + 1)) {
+            continue;
+        }
         let t = std::time::Instant::now();
         let e = run(quick);
         eprintln!(
