@@ -89,7 +89,14 @@ pub fn calibration(confidence: &[f64], correct: &[bool], n_bins: usize) -> Resul
         sum_c[b] += c;
         sum_a[b] += ok as u8 as f64;
     }
-    let n = confidence.len() as f64;
+    Ok(from_bin_sums(&count, &sum_c, &sum_a))
+}
+
+/// ECE, MCE and the bins from per-bin counts, Σ confidence and Σ correct (n_bins ≥ 1 and
+/// at least one token, checked by the callers).
+pub(crate) fn from_bin_sums(count: &[usize], sum_c: &[f64], sum_a: &[f64]) -> Calibration {
+    let n_bins = count.len();
+    let n = count.iter().sum::<usize>() as f64;
     let mut ece = 0.0;
     let mut mce: f64 = 0.0;
     let bins = (0..n_bins)
@@ -114,7 +121,7 @@ pub fn calibration(confidence: &[f64], correct: &[bool], n_bins: usize) -> Resul
             }
         })
         .collect();
-    Ok(Calibration { ece, mce, bins })
+    Calibration { ece, mce, bins }
 }
 
 /// Result of [`fit_temperature`].

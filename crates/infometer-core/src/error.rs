@@ -74,6 +74,15 @@ pub enum CoreError {
     /// Every token was masked or ignored, so a mean over valid tokens is undefined.
     #[error("no valid token: every position is masked or ignored")]
     NoValidTokens,
+    /// Two passes or states that cannot be combined: one has labels (or reference logits)
+    /// and the other does not.
+    #[error("cannot combine: one side has {what} and the other does not (expected {what}: {expected})")]
+    Incompatible {
+        /// What differs.
+        what: &'static str,
+        /// Whether the receiving side has it.
+        expected: bool,
+    },
     /// A parameter is outside its domain.
     #[error("invalid parameter {name} = {value}: {reason}")]
     InvalidParameter {

@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod accumulate;
 mod analyze;
 mod base;
 mod calibration;
@@ -38,6 +39,7 @@ mod rlhf;
 mod rows;
 mod table;
 
+pub use accumulate::LogitsAccumulator;
 pub use analyze::{Analyze, DEFAULT_IGNORE_INDEX, TokenMeasures};
 pub use base::Base;
 pub use calibration::{

@@ -1,6 +1,6 @@
 //! Summaries of a fused pass: token-weighted means under one mask, and the prediction and uncertainty report.
 
-use crate::{Calibration, CoreError, DEFAULT_BINS, Result, TokenMeasures, calibration};
+use crate::{Calibration, CoreError, LogitsAccumulator, Result, TokenMeasures};
 
 /// Default normalised-entropy threshold above which a position counts as uncertain.
 pub const DEFAULT_UNCERTAINTY_THRESHOLD: f64 = 0.7;
@@ -50,48 +50,9 @@ impl TokenMeasures {
     /// assert!((s.perplexity.unwrap() - s.mean_nll.unwrap().exp()).abs() < 1e-15);
     /// ```
     pub fn summary(&self) -> Result<Summary> {
-        let n = self.n_valid();
-        if n == 0 {
-            return Err(CoreError::NoValidTokens);
-        }
-        let mean = |xs: &[f64]| -> f64 {
-            xs.iter()
-                .zip(&self.valid)
-                .filter(|(_, v)| **v)
-                .map(|(x, _)| *x)
-                .sum::<f64>()
-                / n as f64
-        };
-        let mean_nll = self.nll.as_deref().map(mean);
-        let (accuracy, cal) = match self.correct() {
-            Some(correct) => {
-                let (conf, ok): (Vec<f64>, Vec<bool>) = self
-                    .top1_prob
-                    .iter()
-                    .zip(&correct)
-                    .zip(&self.valid)
-                    .filter(|(_, v)| **v)
-                    .map(|((c, k), _)| (c.clamp(0.0, 1.0), *k))
-                    .unzip();
-                let acc = ok.iter().filter(|&&k| k).count() as f64 / n as f64;
-                (Some(acc), Some(calibration(&conf, &ok, DEFAULT_BINS)?))
-            }
-            None => (None, None),
-        };
-        Ok(Summary {
-            n_tokens: n,
-            mean_entropy: mean(&self.entropy),
-            mean_confidence: mean(&self.top1_prob),
-            mean_nll,
-            perplexity: mean_nll.map(f64::exp),
-            accuracy,
-            brier: self.brier.as_deref().map(mean),
-            calibration: cal,
-            mean_kl: self.kl_pq.as_deref().map(mean),
-            mean_kl_reverse: self.kl_qp.as_deref().map(mean),
-            mean_js: self.js.as_deref().map(mean),
-            mean_reference_entropy: self.reference_entropy.as_deref().map(mean),
-        })
+        let mut acc = LogitsAccumulator::new(self.nll.is_some(), self.kl_pq.is_some());
+        acc.add(self)?;
+        acc.summary()
     }
 }
 
