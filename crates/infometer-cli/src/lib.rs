@@ -3,7 +3,10 @@
 #![warn(missing_docs)]
 
 pub mod logits_cmd;
+pub mod logits_state;
 pub mod mi_cmd;
 pub mod npy;
+pub mod staged;
 pub mod table_cmd;
 pub mod table_input;
+pub mod tensor_file;

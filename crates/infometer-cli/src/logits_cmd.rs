@@ -1,36 +1,47 @@
-//! `infometer logits`: per-token measures of a logits tensor file, as JSON and `.npy` arrays.
+//! `infometer logits`: per-token measures of logits tensor files (memory-mapped, streamed in chunks of rows, several shards in order), as JSON, `.npy` arrays and a mergeable state.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use infometer_core::{Analyze, Base, Element, Rows, TokenMeasures};
-use serde_json::json;
+use infometer_core::{
+    Analyze, Base, CoreError, Element, LogitsAccumulator, Rows, Summary, TokenMeasures,
+};
+use serde_json::{Value, json};
 
+use crate::logits_state::LogitsState;
 use crate::npy::{self, Data, Tensor};
+use crate::staged::{StagedFile, check_out_dir, write_out_dir};
+use crate::tensor_file::{Floats, TensorFile};
 
 /// Arguments of `infometer logits`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LogitsArgs {
-    /// Logits: `.npy` (f16/f32/f64, C order, vocabulary last) or `FILE.safetensors:TENSOR`.
-    #[arg(long)]
-    pub logits: String,
-    /// Integer labels of the leading shape (`.npy` or safetensors).
-    #[arg(long)]
-    pub labels: Option<String>,
-    /// Reference logits of the same shape, for KL and JS.
-    #[arg(long = "ref-logits")]
-    pub ref_logits: Option<String>,
-    /// Bool/u8 mask of the leading shape; 0 excludes a token from every measure.
-    #[arg(long)]
-    pub mask: Option<String>,
+    /// Logits: `.npy` (f16/f32/f64, C order, vocabulary last) or `FILE.safetensors:TENSOR`;
+    /// several files are shards, scored in order as if concatenated along their first axis.
+    #[arg(long, required = true, num_args = 1..)]
+    pub logits: Vec<String>,
+    /// Integer labels of the leading shape (`.npy` or safetensors), one file per shard.
+    #[arg(long, num_args = 1..)]
+    pub labels: Vec<String>,
+    /// Reference logits of the same shape, for KL and JS, one file per shard.
+    #[arg(long = "ref-logits", num_args = 1..)]
+    pub ref_logits: Vec<String>,
+    /// Bool/u8 mask of the leading shape, one file per shard; 0 excludes a token from every measure.
+    #[arg(long, num_args = 1..)]
+    pub mask: Vec<String>,
     /// Label value that marks a token to ignore.
     #[arg(long = "ignore-index", default_value_t = -100, allow_hyphen_values = true)]
     pub ignore_index: i64,
+    /// Causal-LM alignment (Hugging Face's `labels`): the logits at position t score the
+    /// label at t + 1; each sequence's last position is dropped. The sequence axis is the
+    /// last axis before the vocabulary.
+    #[arg(long = "shift-labels")]
+    pub shift_labels: bool,
     /// Display base of entropies and NLL: e, 2, 10 or any number > 1.
     #[arg(long, default_value = "e")]
     pub base: String,
     /// Softmax temperature applied to both logits tensors.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     pub temperature: f64,
     /// Directory for entropy.npy, nll.npy, kl.npy, js.npy (float64, nats, leading shape),
     /// written all or nothing: into a temporary folder beside it, then renamed into place.
@@ -39,12 +50,18 @@ pub struct LogitsArgs {
     /// Replace the whole set of files of a --out folder that is not empty (otherwise refused).
     #[arg(long)]
     pub force: bool,
+    /// Write the exact accumulator state (versioned JSON) here, for `infometer merge`.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Rows per streamed chunk (default: about 64 MiB of logits).
+    #[arg(long = "chunk-rows", hide = true)]
+    pub chunk_rows: Option<usize>,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
 }
 
-/// Reads a tensor from `PATH.npy` or `PATH.safetensors:NAME`.
+/// Reads a whole (small) tensor — labels or a mask — from `PATH.npy` or `PATH.safetensors:NAME`.
 ///
 /// # Errors
 /// A one-line message naming the file and the problem.
@@ -62,101 +79,428 @@ pub fn read_tensor(spec: &str) -> Result<Tensor> {
     t.with_context(|| format!("{path}: invalid tensor file"))
 }
 
-fn leading(t: &Tensor) -> (Vec<usize>, usize) {
-    match t.shape.split_last() {
-        Some((v, lead)) => (lead.to_vec(), *v),
-        None => (vec![], 1),
+/// One shard: its logits (mapped), reference, labels and mask.
+struct Shard {
+    logits: TensorFile,
+    reference: Option<TensorFile>,
+    labels: Option<(String, Vec<i64>)>,
+    mask: Option<Vec<bool>>,
+    lead: Vec<usize>,
+    rows: usize,
+}
+
+/// The k-th file of a per-shard list, checking that the list has one file per shard.
+fn per_shard<'a>(list: &'a [String], flag: &str, n: usize) -> Result<Vec<Option<&'a String>>> {
+    match list.len() {
+        0 => Ok(vec![None; n]),
+        m if m == n => Ok(list.iter().map(Some).collect()),
+        m => bail!(
+            "{flag}: {m} file(s) for {n} logits shard(s); give one per shard, in the same order"
+        ),
     }
+}
+
+fn open_shards(args: &LogitsArgs) -> Result<(Vec<Shard>, usize)> {
+    let n = args.logits.len();
+    let refs = per_shard(&args.ref_logits, "--ref-logits", n)?;
+    let labs = per_shard(&args.labels, "--labels", n)?;
+    let masks = per_shard(&args.mask, "--mask", n)?;
+    if args.shift_labels && args.labels.is_empty() {
+        bail!("--shift-labels: needs --labels");
+    }
+    let mut shards: Vec<Shard> = Vec::with_capacity(n);
+    let mut vocab = 0;
+    for k in 0..n {
+        let logits = TensorFile::open(&args.logits[k])?;
+        let Some((&v, lead)) = logits.shape.split_last() else {
+            bail!(
+                "{}: logits must have at least one axis (the vocabulary)",
+                logits.name
+            );
+        };
+        let lead = lead.to_vec();
+        let rows: usize = lead.iter().product();
+        if v == 0 || rows == 0 {
+            bail!("{}: empty logits (shape {:?})", logits.name, logits.shape);
+        }
+        if let Some(first) = shards.first() {
+            if v != vocab {
+                bail!(
+                    "{}: vocabulary {v} differs from {}'s {vocab}",
+                    logits.name,
+                    first.logits.name
+                );
+            }
+            let (a, b) = (&first.logits.shape, &logits.shape);
+            if a.len() != b.len() || a.get(1..a.len() - 1) != b.get(1..b.len() - 1) {
+                bail!(
+                    "{}: shape {b:?} does not continue {}'s {a:?} (shards may differ only in their first axis)",
+                    logits.name,
+                    first.logits.name
+                );
+            }
+        }
+        vocab = v;
+        let reference = match refs[k] {
+            Some(p) => {
+                let r = TensorFile::open(p)?;
+                if r.shape != logits.shape {
+                    bail!(
+                        "{p}: shape {:?} does not match logits shape {:?}",
+                        r.shape,
+                        logits.shape
+                    );
+                }
+                Some(r)
+            }
+            None => None,
+        };
+        let mut labels = match labs[k] {
+            Some(p) => {
+                let t = read_tensor(p)?;
+                if t.shape != lead {
+                    bail!(
+                        "{p}: labels shape {:?} does not match the logits' leading shape {lead:?}",
+                        t.shape
+                    );
+                }
+                match t.data {
+                    Data::I64(v) => Some((p.clone(), v)),
+                    other => bail!("{p}: labels must be integers, found {}", other.dtype()),
+                }
+            }
+            None => None,
+        };
+        let mut mask = match masks[k] {
+            Some(p) => {
+                let t = read_tensor(p)?;
+                if t.shape != lead {
+                    bail!(
+                        "{p}: mask shape {:?} does not match the logits' leading shape {lead:?}",
+                        t.shape
+                    );
+                }
+                match t.data {
+                    Data::Bool(v) => Some(v),
+                    Data::I64(v) => Some(v.into_iter().map(|x| x != 0).collect()),
+                    other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
+                }
+            }
+            None => None,
+        };
+        if args.shift_labels {
+            let (p, l) = labels
+                .take()
+                .ok_or_else(|| anyhow!("--shift-labels: needs --labels"))?;
+            let (l, m) = shift(&l, mask.as_deref(), &lead, args.ignore_index)
+                .map_err(|e| anyhow!("{p}: --shift-labels: {e}"))?;
+            labels = Some((p, l));
+            mask = Some(m);
+        }
+        shards.push(Shard {
+            logits,
+            reference,
+            labels,
+            mask,
+            lead,
+            rows,
+        });
+    }
+    Ok((shards, vocab))
+}
+
+/// Causal-LM alignment: position t of each sequence takes the label (and the mask) of
+/// position t + 1; the last position of every sequence is masked out.
+///
+/// # Errors
+/// When there is no sequence axis or a sequence has fewer than 2 positions.
+pub fn shift(
+    labels: &[i64],
+    mask: Option<&[bool]>,
+    lead: &[usize],
+    ignore_index: i64,
+) -> Result<(Vec<i64>, Vec<bool>)> {
+    let Some(&t) = lead.last() else {
+        bail!("the logits have no sequence axis (shape [vocab] only)");
+    };
+    if t < 2 {
+        bail!("sequences of length {t}: a shifted sequence needs at least 2 positions");
+    }
+    let mut l = vec![ignore_index; labels.len()];
+    let mut m = vec![false; labels.len()];
+    for s in 0..labels.len() / t {
+        for i in 0..t - 1 {
+            let (here, next) = (s * t + i, s * t + i + 1);
+            l[here] = labels[next];
+            m[here] = mask.is_none_or(|mk| mk[next]);
+        }
+    }
+    Ok((l, m))
+}
+
+/// Per-token arrays kept for `--out`, in row order over all shards.
+#[derive(Default)]
+struct PerToken {
+    entropy: Vec<f64>,
+    nll: Vec<f64>,
+    kl: Vec<f64>,
+    js: Vec<f64>,
+}
+
+impl PerToken {
+    fn add(&mut self, m: &TokenMeasures) {
+        self.entropy.extend_from_slice(&m.entropy);
+        if let Some(v) = &m.nll {
+            self.nll.extend_from_slice(v);
+        }
+        if let Some(v) = &m.kl_pq {
+            self.kl.extend_from_slice(v);
+        }
+        if let Some(v) = &m.js {
+            self.js.extend_from_slice(v);
+        }
+    }
+}
+
+/// An error of a chunk with its row and element indices made absolute.
+fn offset_err(e: CoreError, row0: usize, vocab: usize) -> CoreError {
+    match e {
+        CoreError::NonFinite { what, index, value } => CoreError::NonFinite {
+            what,
+            index: index + row0 * vocab,
+            value,
+        },
+        CoreError::NoMass { row } => CoreError::NoMass { row: row + row0 },
+        CoreError::LabelOutOfRange { label, row, vocab } => CoreError::LabelOutOfRange {
+            label,
+            row: row + row0,
+            vocab,
+        },
+        other => other,
+    }
+}
+
+/// Default rows per chunk: about 64 MiB of logits, at least 64 rows (the kernel spreads a
+/// chunk's rows over the threads).
+fn default_chunk_rows(vocab: usize, width: usize) -> usize {
+    ((64 << 20) / (vocab * width).max(1)).max(64)
+}
+
+fn analyze_chunk(
+    args: &LogitsArgs,
+    shard: &Shard,
+    x: Floats<'_>,
+    y: Option<Floats<'_>>,
+    rows: std::ops::Range<usize>,
+    vocab: usize,
+) -> Result<TokenMeasures> {
+    fn go<T: Element>(
+        args: &LogitsArgs,
+        x: &[T],
+        y: Option<&[T]>,
+        labels: Option<&[i64]>,
+        mask: Option<&[bool]>,
+        vocab: usize,
+    ) -> infometer_core::Result<TokenMeasures> {
+        let mut a = Analyze::new(Rows::new(x, vocab)?)
+            .ignore_index(args.ignore_index)
+            .temperature(args.temperature);
+        if let Some(y) = y {
+            a = a.reference(Rows::new(y, vocab)?);
+        }
+        if let Some(l) = labels {
+            a = a.labels(l);
+        }
+        if let Some(m) = mask {
+            a = a.mask(m);
+        }
+        a.run()
+    }
+    let (r0, r1) = (rows.start, rows.end);
+    let e = (r0 * vocab)..(r1 * vocab);
+    let labels = shard.labels.as_ref().map(|(_, l)| &l[r0..r1]);
+    let mask = shard.mask.as_ref().map(|m| &m[r0..r1]);
+    fn widen(f: Floats<'_>, e: std::ops::Range<usize>) -> Vec<f64> {
+        match f {
+            Floats::F16(v) => v[e].iter().map(|x| x.to_f64()).collect(),
+            Floats::BF16(v) => v[e].iter().map(|x| x.to_f64()).collect(),
+            Floats::F32(v) => v[e].iter().map(|&x| f64::from(x)).collect(),
+            Floats::F64(v) => v[e].to_vec(),
+        }
+    }
+    let res = match (x, y) {
+        (Floats::F32(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::F32(a), Some(Floats::F32(b))) => {
+            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+        }
+        (Floats::F16(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::F16(a), Some(Floats::F16(b))) => {
+            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+        }
+        (Floats::BF16(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::BF16(a), Some(Floats::BF16(b))) => {
+            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+        }
+        (Floats::F64(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::F64(a), Some(Floats::F64(b))) => {
+            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+        }
+        // different element types: this chunk alone is widened to f64
+        (a, Some(b)) => {
+            let (a, b) = (widen(a, e.clone()), widen(b, e));
+            go(args, &a, Some(&b), labels, mask, vocab)
+        }
+    };
+    res.map_err(|err| {
+        let err = offset_err(err, r0, vocab);
+        let file = match &err {
+            CoreError::LabelOutOfRange { .. } => shard
+                .labels
+                .as_ref()
+                .map_or(shard.logits.name.clone(), |(p, _)| p.clone()),
+            CoreError::NonFinite {
+                what: "reference logits",
+                ..
+            } => shard
+                .reference
+                .as_ref()
+                .map_or(shard.logits.name.clone(), |r| r.name.clone()),
+            _ => shard.logits.name.clone(),
+        };
+        anyhow!("{file}: {err}")
+    })
 }
 
 /// Runs the command and returns the JSON object it prints.
 ///
 /// # Errors
-/// Bad files, shapes, labels or values, as one-line messages naming the file.
-pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
+/// Bad files, shapes, labels or values, as one-line messages naming the file or the flag;
+/// nothing is written then.
+pub fn run(args: &LogitsArgs) -> Result<Value> {
     let base: Base = args
         .base
         .parse()
         .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
-    if let Some(dir) = &args.out {
-        check_out(dir, args.force)?;
-    }
-    let logits = read_tensor(&args.logits)?;
-    if logits.shape.is_empty() {
+    if !(args.temperature.is_finite() && args.temperature > 0.0) {
         bail!(
-            "{}: logits must have at least one axis (the vocabulary)",
-            args.logits
+            "--temperature {}: must be finite and positive",
+            args.temperature
         );
     }
-    let (lead, vocab) = leading(&logits);
-    let n_rows: usize = lead.iter().product();
-    if vocab == 0 || n_rows == 0 {
-        bail!("{}: empty logits (shape {:?})", args.logits, logits.shape);
+    if args.chunk_rows == Some(0) {
+        bail!("--chunk-rows 0: must be at least 1");
     }
-    let reference = match &args.ref_logits {
-        Some(p) => {
-            let r = read_tensor(p)?;
-            if r.shape != logits.shape {
-                bail!(
-                    "{p}: shape {:?} does not match logits shape {:?}",
-                    r.shape,
-                    logits.shape
-                );
-            }
-            Some(r)
-        }
+    // outputs are checked (and the state file staged) before any work
+    if let Some(dir) = &args.out {
+        check_out_dir(dir, args.force)?;
+    }
+    let state_file = match &args.state {
+        Some(p) => Some(StagedFile::create(p, "--state")?),
         None => None,
     };
-    let labels = match &args.labels {
-        Some(p) => {
-            let t = read_tensor(p)?;
-            if t.shape != lead {
-                bail!(
-                    "{p}: labels shape {:?} does not match the logits' leading shape {:?}",
-                    t.shape,
-                    lead
-                );
+    let (shards, vocab) = open_shards(args)?;
+    let first = &shards[0];
+    let mut acc = LogitsAccumulator::new(first.labels.is_some(), first.reference.is_some());
+    let mut per_token = args.out.as_ref().map(|_| PerToken::default());
+    let mut n_rows = 0u64;
+    for shard in &shards {
+        let x = shard.logits.floats()?;
+        let y = match &shard.reference {
+            Some(r) => Some(r.floats()?),
+            None => None,
+        };
+        let width = match x {
+            Floats::F16(_) | Floats::BF16(_) => 2,
+            Floats::F32(_) => 4,
+            Floats::F64(_) => 8,
+        };
+        let step = args
+            .chunk_rows
+            .unwrap_or_else(|| default_chunk_rows(vocab, width));
+        let mut r0 = 0;
+        while r0 < shard.rows {
+            let r1 = (r0 + step).min(shard.rows);
+            let m = analyze_chunk(args, shard, x, y, r0..r1, vocab)?;
+            acc.add(&m)
+                .map_err(|e| anyhow!("{}: {e}", shard.logits.name))?;
+            if let Some(p) = per_token.as_mut() {
+                p.add(&m);
             }
-            match t.data {
-                Data::I64(v) => Some(v),
-                other => bail!("{p}: labels must be integers, found {}", other.dtype()),
-            }
+            r0 = r1;
         }
-        None => None,
-    };
-    let mask = match &args.mask {
-        Some(p) => {
-            let t = read_tensor(p)?;
-            if t.shape != lead {
-                bail!(
-                    "{p}: mask shape {:?} does not match the logits' leading shape {:?}",
-                    t.shape,
-                    lead
-                );
-            }
-            match t.data {
-                Data::Bool(v) => Some(v),
-                Data::I64(v) => Some(v.into_iter().map(|x| x != 0).collect()),
-                other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
-            }
+        n_rows += shard.rows as u64;
+    }
+    let summary = acc.summary().map_err(|e| {
+        let what = if args.shift_labels {
+            " (after --shift-labels)"
+        } else {
+            ""
+        };
+        anyhow!("{}: {e}{what}", args.logits.join(", "))
+    })?;
+    let mut out = report_json(&summary, base, vocab, n_rows);
+    if let (Some(dir), Some(p)) = (&args.out, &per_token) {
+        let lead = out_shape(&shards);
+        let mut files = vec![("entropy.npy", npy::npy_bytes_f64(&lead, &p.entropy))];
+        if acc.has_labels {
+            files.push(("nll.npy", npy::npy_bytes_f64(&lead, &p.nll)));
         }
-        None => None,
-    };
-    let measures = analyze_tensor(
-        args,
-        &logits,
-        reference.as_ref(),
-        labels.as_deref(),
-        mask.as_deref(),
-        vocab,
-    )?;
-    let summary = measures
-        .summary()
-        .map_err(|e| anyhow!("{}: {e}", args.logits))?;
-    let written = match &args.out {
-        Some(dir) => write_outputs(dir, &lead, &measures)?,
-        None => Vec::new(),
-    };
+        if acc.has_reference {
+            files.push(("kl.npy", npy::npy_bytes_f64(&lead, &p.kl)));
+            files.push(("js.npy", npy::npy_bytes_f64(&lead, &p.js)));
+        }
+        out["files"] = json!(write_out_dir(dir, &files)?);
+    }
+    if let Some(mut f) = state_file {
+        let state = LogitsState {
+            acc,
+            vocab,
+            n_rows,
+            temperature: args.temperature,
+            shift_labels: args.shift_labels,
+        };
+        f.write_all(state.to_json().to_string().as_bytes())?;
+        f.commit()?;
+    }
+    if shards.len() > 1 {
+        out["shards"] = json!(shards.len());
+    }
+    if shards
+        .iter()
+        .any(|s| !s.logits.in_place() || s.reference.as_ref().is_some_and(|r| !r.in_place()))
+    {
+        out["copied_input"] = json!(true);
+    }
+    Ok(out)
+}
+
+/// The leading shape of the per-token arrays over all shards (concatenated on the first axis).
+fn out_shape(shards: &[Shard]) -> Vec<usize> {
+    let lead0 = &shards[0].lead;
+    if shards.len() == 1 {
+        return lead0.clone();
+    }
+    if lead0.is_empty() {
+        return vec![shards.len()];
+    }
+    let mut s = lead0.clone();
+    s[0] = shards.iter().map(|sh| sh.lead[0]).sum();
+    s
+}
+
+/// JSON has no infinity: +inf is written as the string "inf" (NLL, perplexity and KL alike).
+fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else if x > 0.0 {
+        json!("inf")
+    } else {
+        json!(null)
+    }
+}
+
+/// The report of a summary, as `logits` and `merge` print it.
+pub fn report_json(summary: &Summary, base: Base, vocab: usize, n_rows: u64) -> Value {
     let b = |x: f64| base.from_nats(x);
     let mut out = json!({
         "n_tokens": summary.n_tokens,
@@ -197,179 +541,5 @@ pub fn run(args: &LogitsArgs) -> Result<serde_json::Value> {
             o.insert("mean_entropy_reference".into(), json!(b(h)));
         }
     }
-    if args.out.is_some() {
-        o.insert("files".into(), json!(written));
-    }
-    Ok(out)
-}
-
-/// JSON has no infinity: +inf is written as the string "inf".
-fn num(x: f64) -> serde_json::Value {
-    if x.is_finite() {
-        json!(x)
-    } else if x > 0.0 {
-        json!("inf")
-    } else {
-        json!(null)
-    }
-}
-
-fn analyze_tensor(
-    args: &LogitsArgs,
-    logits: &Tensor,
-    reference: Option<&Tensor>,
-    labels: Option<&[i64]>,
-    mask: Option<&[bool]>,
-    vocab: usize,
-) -> Result<TokenMeasures> {
-    fn go<T: Element>(
-        args: &LogitsArgs,
-        x: &[T],
-        y: Option<&[T]>,
-        labels: Option<&[i64]>,
-        mask: Option<&[bool]>,
-        vocab: usize,
-    ) -> Result<TokenMeasures> {
-        let mut a = Analyze::new(Rows::new(x, vocab)?)
-            .ignore_index(args.ignore_index)
-            .temperature(args.temperature);
-        if let Some(y) = y {
-            a = a.reference(Rows::new(y, vocab)?);
-        }
-        if let Some(l) = labels {
-            a = a.labels(l);
-        }
-        if let Some(m) = mask {
-            a = a.mask(m);
-        }
-        a.run().map_err(|e| {
-            let file = match e {
-                infometer_core::CoreError::LabelOutOfRange { .. } => {
-                    args.labels.clone().unwrap_or_default()
-                }
-                infometer_core::CoreError::NonFinite {
-                    what: "reference logits",
-                    ..
-                } => args.ref_logits.clone().unwrap_or_default(),
-                _ => args.logits.clone(),
-            };
-            anyhow!("{file}: {e}")
-        })
-    }
-    let widen = |t: &Tensor| -> Result<Vec<f64>> {
-        match &t.data {
-            Data::I64(_) | Data::Bool(_) => {
-                bail!("logits must be floating point, found {}", t.data.dtype())
-            }
-            d => Ok(d.to_f64()),
-        }
-    };
-    match (&logits.data, reference.map(|r| &r.data)) {
-        (Data::F32(x), None) => go(args, x, None, labels, mask, vocab),
-        (Data::F32(x), Some(Data::F32(y))) => go(args, x, Some(y), labels, mask, vocab),
-        (Data::F16(x), None) => go(args, x, None, labels, mask, vocab),
-        (Data::F16(x), Some(Data::F16(y))) => go(args, x, Some(y), labels, mask, vocab),
-        (Data::BF16(x), None) => go(args, x, None, labels, mask, vocab),
-        (Data::BF16(x), Some(Data::BF16(y))) => go(args, x, Some(y), labels, mask, vocab),
-        (Data::F64(x), None) => go(args, x, None, labels, mask, vocab),
-        (Data::F64(x), Some(Data::F64(y))) => go(args, x, Some(y), labels, mask, vocab),
-        _ => {
-            let x = widen(logits).map_err(|e| anyhow!("{}: {e}", args.logits))?;
-            let y = match reference {
-                Some(r) => Some(widen(r).map_err(|e| {
-                    anyhow!("{}: {e}", args.ref_logits.clone().unwrap_or_default())
-                })?),
-                None => None,
-            };
-            go(args, &x, y.as_deref(), labels, mask, vocab)
-        }
-    }
-}
-
-/// Refuses, before any work, a `--out` that is a file, or a folder that already holds files
-/// (an earlier run's set would mix with this one's) unless `force`.
-fn check_out(dir: &Path, force: bool) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    if !dir.is_dir() {
-        bail!("--out {}: exists and is not a folder", dir.display());
-    }
-    let mut entries = std::fs::read_dir(dir)
-        .with_context(|| format!("--out {}: cannot read the folder", dir.display()))?;
-    if entries.next().is_some() && !force {
-        bail!(
-            "--out {}: the folder already holds files (an earlier run's?); pass --force to replace the whole set",
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
-/// Writes the arrays into a fresh folder beside `dir` and renames it into place, so a
-/// failure leaves nothing and a success leaves exactly this run's files. Returns the paths.
-fn write_outputs(dir: &Path, lead: &[usize], m: &TokenMeasures) -> Result<Vec<String>> {
-    let mut files: Vec<(&str, &Vec<f64>)> = vec![("entropy.npy", &m.entropy)];
-    if let Some(v) = &m.nll {
-        files.push(("nll.npy", v));
-    }
-    if let Some(v) = &m.kl_pq {
-        files.push(("kl.npy", v));
-    }
-    if let Some(v) = &m.js {
-        files.push(("js.npy", v));
-    }
-    let shown = dir.display();
-    let name = dir
-        .file_name()
-        .ok_or_else(|| anyhow!("--out {shown}: needs a folder name"))?
-        .to_string_lossy()
-        .to_string();
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("--out {shown}: cannot create {}", parent.display()))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let staged = (|| -> Result<()> {
-        std::fs::create_dir(&tmp)
-            .with_context(|| format!("--out {shown}: cannot create a folder beside it"))?;
-        for (file, v) in &files {
-            let path = tmp.join(file);
-            npy::write_atomic(&path, &npy::npy_bytes_f64(lead, v))
-                .with_context(|| format!("--out {shown}: cannot write {file}"))?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = staged {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    let swapped = if dir.exists() {
-        // --force (checked before the work): the earlier set moves aside, then goes
-        let old = parent.join(format!(".{name}.old-{pid}"));
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old)
-            .and_then(|()| {
-                std::fs::rename(&tmp, dir).inspect_err(|_| {
-                    let _ = std::fs::rename(&old, dir);
-                })
-            })
-            .map(|()| {
-                let _ = std::fs::remove_dir_all(&old);
-            })
-    } else {
-        std::fs::rename(&tmp, dir)
-    };
-    if let Err(e) = swapped {
-        let _ = std::fs::remove_dir_all(&tmp);
-        bail!("--out {shown}: cannot move the results into place: {e}");
-    }
-    Ok(files
-        .iter()
-        .map(|(f, _)| dir.join(f).display().to_string())
-        .collect())
+    out
 }

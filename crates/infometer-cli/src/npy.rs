@@ -106,6 +106,32 @@ fn bad(format: &'static str, reason: impl Into<String>) -> FormatError {
 /// # Errors
 /// [`FormatError`] for anything that is not a well-formed, C-ordered array of a supported dtype.
 pub fn parse_npy(bytes: &[u8]) -> Result<Tensor, FormatError> {
+    let h = parse_npy_header(bytes)?;
+    let data = decode(&h.descr, &bytes[h.data_start..], h.count, "npy")?;
+    Ok(Tensor {
+        shape: h.shape,
+        data,
+    })
+}
+
+/// What the header of a `.npy` file says, and where its data begin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyHeader {
+    /// The dtype, as numpy writes it (`<f4`, `|b1`, …).
+    pub descr: String,
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Number of elements.
+    pub count: usize,
+    /// Byte offset of the first element (numpy pads the header so this is a multiple of 64).
+    pub data_start: usize,
+}
+
+/// Parses the header of a `.npy` file (versions 1–3) without reading its data.
+///
+/// # Errors
+/// [`FormatError`] for a malformed header or a Fortran-ordered array.
+pub fn parse_npy_header(bytes: &[u8]) -> Result<NpyHeader, FormatError> {
     const F: &str = "npy";
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad(F, "missing magic string"));
@@ -142,20 +168,33 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Tensor, FormatError> {
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| bad(F, "shape overflows"))?;
-    let body = &bytes[end..];
-    let data = decode(descr, body, count, F)?;
-    Ok(Tensor { shape, data })
+    Ok(NpyHeader {
+        descr: descr.to_string(),
+        shape,
+        count,
+        data_start: end,
+    })
+}
+
+/// Decodes `count` elements of numpy dtype `descr` (or `bf16`) from `body`, byte-swapping
+/// big-endian data; always a copy.
+///
+/// # Errors
+/// [`FormatError`] for an unsupported dtype or too few bytes.
+pub fn decode_public(descr: &str, body: &[u8], count: usize) -> Result<Data, FormatError> {
+    decode(descr, body, count, "npy")
 }
 
 fn decode(descr: &str, body: &[u8], count: usize, f: &'static str) -> Result<Data, FormatError> {
-    let (order, code) = descr.split_at(descr.len().min(1));
-    if order == ">" && !code.ends_with('1') {
-        return Err(FormatError::UnsupportedDtype(format!(
-            "{descr} (big-endian)"
-        )));
-    }
+    // "bf16" is safetensors' bfloat16, which numpy has no code for
+    let (order, code) = if descr == "bf16" {
+        ("<", "bf2")
+    } else {
+        descr.split_at(descr.len().min(1))
+    };
+    let big = order == ">";
     let width = match code {
-        "f2" | "i2" | "u2" => 2,
+        "f2" | "i2" | "u2" | "bf2" => 2,
         "f4" | "i4" | "u4" => 4,
         "f8" | "i8" | "u8" => 8,
         "b1" | "u1" | "i1" => 1,
@@ -171,14 +210,22 @@ fn decode(descr: &str, body: &[u8], count: usize, f: &'static str) -> Result<Dat
         ));
     }
     let b = &body[..need];
+    // big-endian data ('>f4', …) are decoded byte-swapped, so they are always a copy
     macro_rules! le {
         ($t:ty, $n:expr) => {
-            b.chunks_exact($n)
-                .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunk width")))
+            b.chunks_exact($n).map(|c| {
+                let a = c.try_into().expect("chunk width");
+                if big {
+                    <$t>::from_be_bytes(a)
+                } else {
+                    <$t>::from_le_bytes(a)
+                }
+            })
         };
     }
     Ok(match code {
         "f2" => Data::F16(le!(u16, 2).map(f16::from_bits).collect()),
+        "bf2" => Data::BF16(le!(u16, 2).map(bf16::from_bits).collect()),
         "f4" => Data::F32(le!(f32, 4).collect()),
         "f8" => Data::F64(le!(f64, 8).collect()),
         "i2" => Data::I64(le!(i16, 2).map(i64::from).collect()),
@@ -235,95 +282,55 @@ fn parse_shape(s: &str) -> Option<Vec<usize>> {
         .collect()
 }
 
+/// Finds tensor `tensor` in the bytes of a `.safetensors` file with Hugging Face's
+/// `safetensors` crate, which validates the header, the dtypes, and that the tensors' byte
+/// ranges are in bounds, match their shapes and neither overlap nor leave gaps. Returns the
+/// numpy-style dtype, the shape and the tensor's bytes (a slice of `bytes`).
+///
+/// # Errors
+/// [`FormatError`] for a malformed file, an unsupported dtype or a missing name.
+pub fn safetensors_view<'a>(
+    bytes: &'a [u8],
+    tensor: &str,
+) -> Result<(&'static str, Vec<usize>, &'a [u8]), FormatError> {
+    use safetensors::{Dtype, SafeTensorError, SafeTensors};
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad("safetensors", e.to_string()))?;
+    let view = st.tensor(tensor).map_err(|e| match e {
+        SafeTensorError::TensorNotFound(_) => FormatError::MissingTensor(tensor.to_string()),
+        other => bad("safetensors", other.to_string()),
+    })?;
+    let descr = match view.dtype() {
+        Dtype::F16 => "<f2",
+        Dtype::BF16 => "bf16",
+        Dtype::F32 => "<f4",
+        Dtype::F64 => "<f8",
+        Dtype::I8 => "|i1",
+        Dtype::U8 => "|u1",
+        Dtype::BOOL => "|b1",
+        Dtype::I16 => "<i2",
+        Dtype::U16 => "<u2",
+        Dtype::I32 => "<i4",
+        Dtype::U32 => "<u4",
+        Dtype::I64 => "<i8",
+        Dtype::U64 => "<u8",
+        other => return Err(FormatError::UnsupportedDtype(format!("{other:?}"))),
+    };
+    Ok((descr, view.shape().to_vec(), view.data()))
+}
+
 /// Reads a tensor named `tensor` from the bytes of a `.safetensors` file (F16, BF16, F32, F64,
-/// integer and bool dtypes).
+/// integer and bool dtypes), through [`safetensors_view`].
 ///
 /// # Errors
 /// [`FormatError`] for a malformed file, an unknown dtype or a missing name.
 pub fn parse_safetensors(bytes: &[u8], tensor: &str) -> Result<Tensor, FormatError> {
-    const F: &str = "safetensors";
-    if bytes.len() < 8 {
-        return Err(bad(F, "shorter than its 8-byte header length"));
-    }
-    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    let end = usize::try_from(n)
-        .ok()
-        .and_then(|n| n.checked_add(8))
-        .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| bad(F, "header longer than file"))?;
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..end])
-        .map_err(|e| bad(F, format!("header is not JSON: {e}")))?;
-    let entry = header
-        .get(tensor)
-        .ok_or_else(|| FormatError::MissingTensor(tensor.to_string()))?;
-    let dtype = entry
-        .get("dtype")
-        .and_then(|d| d.as_str())
-        .ok_or_else(|| bad(F, "entry without dtype"))?;
-    let shape: Vec<usize> = entry
-        .get("shape")
-        .and_then(|s| s.as_array())
-        .ok_or_else(|| bad(F, "entry without shape"))?
-        .iter()
-        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
-        .collect::<Option<_>>()
-        .ok_or_else(|| bad(F, "shape holds a non-integer"))?;
-    let offs: Vec<usize> = entry
-        .get("data_offsets")
-        .and_then(|s| s.as_array())
-        .filter(|a| a.len() == 2)
-        .ok_or_else(|| bad(F, "entry without data_offsets"))?
-        .iter()
-        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
-        .collect::<Option<_>>()
-        .ok_or_else(|| bad(F, "bad data_offsets"))?;
-    let body = &bytes[end..];
-    if offs[0] > offs[1] || offs[1] > body.len() {
-        return Err(bad(F, "data_offsets outside the file"));
-    }
-    let raw = &body[offs[0]..offs[1]];
+    let (descr, shape, raw) = safetensors_view(bytes, tensor)?;
     let count = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| bad(F, "shape overflows"))?;
-    let descr = match dtype {
-        "F16" => "<f2",
-        "F32" => "<f4",
-        "F64" => "<f8",
-        "I8" => "|i1",
-        "U8" => "|u1",
-        "BOOL" => "|b1",
-        "I16" => "<i2",
-        "I32" => "<i4",
-        "I64" => "<i8",
-        "BF16" => {
-            if raw.len()
-                != count
-                    .checked_mul(2)
-                    .ok_or_else(|| bad(F, "size overflows"))?
-            {
-                return Err(bad(F, "tensor byte length disagrees with its shape"));
-            }
-            let v = raw
-                .chunks_exact(2)
-                .map(|c| bf16::from_bits(u16::from_le_bytes([c[0], c[1]])))
-                .collect();
-            return Ok(Tensor {
-                shape,
-                data: Data::BF16(v),
-            });
-        }
-        other => return Err(FormatError::UnsupportedDtype(other.to_string())),
-    };
-    let data = decode(descr, raw, count, F)?;
-    if data.len() * descr_width(descr) != raw.len() {
-        return Err(bad(F, "tensor byte length disagrees with its shape"));
-    }
+        .ok_or_else(|| bad("safetensors", "shape overflows"))?;
+    let data = decode(descr, raw, count, "safetensors")?;
     Ok(Tensor { shape, data })
-}
-
-fn descr_width(d: &str) -> usize {
-    d[2..].parse().unwrap_or(1)
 }
 
 /// Serialises an f64 array as `.npy` version 1 bytes.

@@ -33,7 +33,8 @@ proptest! {
         let j = format!("{{\"x\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[0,{}]}}}}", tail.len() / 4, tail.len() / 4 * 4);
         let mut c = (j.len() as u64).to_le_bytes().to_vec();
         c.extend_from_slice(j.as_bytes());
-        c.extend_from_slice(&tail);
+        // the safetensors crate refuses bytes that no tensor covers, so the data end at the tensor
+        c.extend_from_slice(&tail[..tail.len() / 4 * 4]);
         let t = parse_safetensors(&c, "x").unwrap();
         prop_assert_eq!(t.data.len(), tail.len() / 4);
     }
@@ -42,4 +43,31 @@ proptest! {
     fn table_text_never_panics(text in "[0-9a-z,;. \n#-]{0,200}") {
         let _ = parse_table(&text);
     }
+}
+
+#[test]
+fn safetensors_with_overlapping_or_uncovered_offsets_is_refused() {
+    let file = |j: &str, data: usize| {
+        let mut c = (j.len() as u64).to_le_bytes().to_vec();
+        c.extend_from_slice(j.as_bytes());
+        c.extend(std::iter::repeat_n(0u8, data));
+        c
+    };
+    // two tensors over the same 8 bytes
+    let overlap = file(
+        r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+        8,
+    );
+    assert!(parse_safetensors(&overlap, "a").is_err());
+    // a shape that disagrees with the byte range
+    let short = file(
+        r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+        8,
+    );
+    assert!(parse_safetensors(&short, "a").is_err());
+    let ok = file(
+        r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+        8,
+    );
+    assert_eq!(parse_safetensors(&ok, "a").unwrap().data.len(), 2);
 }

@@ -76,7 +76,9 @@ pub enum CoreError {
     NoValidTokens,
     /// Two passes or states that cannot be combined: one has labels (or reference logits)
     /// and the other does not.
-    #[error("cannot combine: one side has {what} and the other does not (expected {what}: {expected})")]
+    #[error(
+        "cannot combine: one side has {what} and the other does not (expected {what}: {expected})"
+    )]
     Incompatible {
         /// What differs.
         what: &'static str,

@@ -1,0 +1,462 @@
+//! Streaming, shards, mergeable states and causal-LM alignment of `infometer logits`: each equals one whole pass.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use infometer_cli::npy::{Data, npy_bytes_f64, parse_npy};
+use serde_json::Value;
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("infometer-stream-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs the binary: (success, parsed stdout, stderr).
+fn run(args: &[&str]) -> (bool, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.success(),
+        v,
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn ok(args: &[&str]) -> Value {
+    let (good, v, err) = run(args);
+    assert!(good, "{args:?}: {err}");
+    v
+}
+
+/// Writes an npy of `descr` ("<f4", "<i8") with the header layout of `npy_bytes_f64`.
+fn write_npy(path: &Path, shape: &[usize], descr: &str, body: Vec<u8>) {
+    let n: usize = shape.iter().product();
+    let mut b = npy_bytes_f64(shape, &vec![0.0; n]);
+    let hdr_end = b.iter().position(|&c| c == b'\n').unwrap() + 1;
+    let header = String::from_utf8_lossy(&b[10..hdr_end]).replace("<f8", descr);
+    b.truncate(0);
+    b.extend_from_slice(b"\x93NUMPY\x01\x00");
+    b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    b.extend_from_slice(header.as_bytes());
+    b.extend_from_slice(&body);
+    std::fs::write(path, b).unwrap();
+}
+
+fn f32s(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn i64s(v: &[i64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn load_f32(name: &str) -> (Vec<usize>, Vec<f32>) {
+    let t = parse_npy(&std::fs::read(data(name)).unwrap()).unwrap();
+    let Data::F32(v) = t.data else { panic!("f32") };
+    (t.shape, v)
+}
+
+fn load_i64(name: &str) -> Vec<i64> {
+    let t = parse_npy(&std::fs::read(data(name)).unwrap()).unwrap();
+    let Data::I64(v) = t.data else { panic!("i64") };
+    v
+}
+
+fn array(p: &Path) -> Vec<f64> {
+    parse_npy(&std::fs::read(p).unwrap()).unwrap().data.to_f64()
+}
+
+/// One check for this family: the numeric fields of two reports agree to 1e-12 relative.
+fn check_same_report(a: &Value, b: &Value, what: &str) {
+    for k in [
+        "n_tokens",
+        "n_rows",
+        "mean_entropy",
+        "mean_confidence",
+        "mean_nll",
+        "perplexity",
+        "accuracy",
+        "brier",
+        "ece",
+        "mce",
+        "mean_kl",
+        "mean_kl_reverse",
+        "mean_js",
+        "mean_entropy_reference",
+    ] {
+        match (a[k].as_f64(), b[k].as_f64()) {
+            (Some(x), Some(y)) => assert!(
+                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                "{what}: {k}: {x} vs {y}"
+            ),
+            _ => assert_eq!(a[k], b[k], "{what}: {k}"),
+        }
+    }
+}
+
+fn check_same_arrays(a: &Path, b: &Path, what: &str) {
+    for f in ["entropy.npy", "nll.npy", "kl.npy", "js.npy"] {
+        let (x, y) = (array(&a.join(f)), array(&b.join(f)));
+        assert_eq!(x.len(), y.len(), "{what}: {f}");
+        for (p, q) in x.iter().zip(&y) {
+            assert!(
+                p.to_bits() == q.to_bits() || (p - q).abs() <= 1e-12 * p.abs().max(q.abs()),
+                "{what}: {f}: {p} vs {q}"
+            );
+        }
+    }
+}
+
+#[test]
+fn streamed_sharded_and_merged_equal_one_whole_pass() {
+    let dir = tmpdir("whole");
+    let (p, l, q) = (
+        data("small_logits_p.npy"),
+        data("small_labels.npy"),
+        data("small_logits_q.npy"),
+    );
+    let whole_out = dir.join("whole");
+    let whole = ok(&[
+        "logits",
+        "--logits",
+        &p,
+        "--labels",
+        &l,
+        "--ref-logits",
+        &q,
+        "--json",
+        "--out",
+        whole_out.to_str().unwrap(),
+    ]);
+    assert_eq!(whole["n_tokens"], 32);
+    // streamed in chunks of 3 rows (chunks straddle the sequences)
+    let chunk_out = dir.join("chunked");
+    let chunked = ok(&[
+        "logits",
+        "--logits",
+        &p,
+        "--labels",
+        &l,
+        "--ref-logits",
+        &q,
+        "--json",
+        "--chunk-rows",
+        "3",
+        "--out",
+        chunk_out.to_str().unwrap(),
+    ]);
+    check_same_report(&whole, &chunked, "chunked");
+    check_same_arrays(&whole_out, &chunk_out, "chunked");
+
+    // two shards along the first axis ([2,16,1000] → two [1,16,1000])
+    let (shape, pv) = load_f32("small_logits_p.npy");
+    let (_, qv) = load_f32("small_logits_q.npy");
+    let lv = load_i64("small_labels.npy");
+    let half = pv.len() / 2;
+    let sub = [1, shape[1], shape[2]];
+    let files: Vec<[PathBuf; 3]> = (0..2)
+        .map(|k| {
+            let names = [
+                dir.join(format!("p{k}.npy")),
+                dir.join(format!("q{k}.npy")),
+                dir.join(format!("l{k}.npy")),
+            ];
+            write_npy(&names[0], &sub, "<f4", f32s(&pv[k * half..(k + 1) * half]));
+            write_npy(&names[1], &sub, "<f4", f32s(&qv[k * half..(k + 1) * half]));
+            write_npy(&names[2], &sub[..2], "<i8", i64s(&lv[k * 16..(k + 1) * 16]));
+            names
+        })
+        .collect();
+    let s = |k: usize, j: usize| files[k][j].to_str().unwrap().to_string();
+    let shard_out = dir.join("sharded");
+    let sharded = ok(&[
+        "logits",
+        "--logits",
+        &s(0, 0),
+        &s(1, 0),
+        "--ref-logits",
+        &s(0, 1),
+        &s(1, 1),
+        "--labels",
+        &s(0, 2),
+        &s(1, 2),
+        "--json",
+        "--out",
+        shard_out.to_str().unwrap(),
+    ]);
+    assert_eq!(sharded["shards"], 2);
+    check_same_report(&whole, &sharded, "sharded");
+    check_same_arrays(&whole_out, &shard_out, "sharded");
+
+    // one state per shard, merged in the other order
+    let states: Vec<String> = (0..2)
+        .map(|k| {
+            let st = dir.join(format!("state{k}.json"));
+            ok(&[
+                "logits",
+                "--logits",
+                &s(k, 0),
+                "--ref-logits",
+                &s(k, 1),
+                "--labels",
+                &s(k, 2),
+                "--state",
+                st.to_str().unwrap(),
+                "--chunk-rows",
+                "5",
+                "--json",
+            ]);
+            st.to_str().unwrap().to_string()
+        })
+        .collect();
+    let merged_state = dir.join("merged.json");
+    let merged = ok(&[
+        "merge",
+        &states[1],
+        &states[0],
+        "--json",
+        "--state",
+        merged_state.to_str().unwrap(),
+    ]);
+    check_same_report(&whole, &merged, "merged");
+    assert_eq!(merged["merged_states"], 2);
+    // a merged state merges again to the same report
+    let again = ok(&["merge", merged_state.to_str().unwrap(), "--json"]);
+    check_same_report(&whole, &again, "re-merged");
+}
+
+#[test]
+fn shift_labels_equals_slicing_by_hand() {
+    let dir = tmpdir("shift");
+    let (shape, pv) = load_f32("small_logits_p.npy");
+    let lv = load_i64("small_labels.npy");
+    let (b, t, v) = (shape[0], shape[1], shape[2]);
+    // by hand: logits[:, :-1, :] against labels[:, 1:]
+    let mut sliced = Vec::new();
+    let mut later = Vec::new();
+    for s in 0..b {
+        sliced.extend_from_slice(&pv[s * t * v..(s * t + t - 1) * v]);
+        later.extend_from_slice(&lv[s * t + 1..(s + 1) * t]);
+    }
+    let (hp, hl) = (dir.join("hp.npy"), dir.join("hl.npy"));
+    write_npy(&hp, &[b, t - 1, v], "<f4", f32s(&sliced));
+    write_npy(&hl, &[b, t - 1], "<i8", i64s(&later));
+    let by_hand = ok(&[
+        "logits",
+        "--logits",
+        hp.to_str().unwrap(),
+        "--labels",
+        hl.to_str().unwrap(),
+        "--json",
+    ]);
+    let (p, l) = (data("small_logits_p.npy"), data("small_labels.npy"));
+    let shifted = ok(&[
+        "logits",
+        "--logits",
+        &p,
+        "--labels",
+        &l,
+        "--shift-labels",
+        "--json",
+    ]);
+    assert_eq!(shifted["n_tokens"], (b * (t - 1)) as u64);
+    for k in ["mean_nll", "mean_entropy", "accuracy", "ece", "brier"] {
+        let (x, y) = (by_hand[k].as_f64().unwrap(), shifted[k].as_f64().unwrap());
+        assert!(
+            (x - y).abs() <= 1e-12 * x.abs().max(1e-300),
+            "{k}: {x} vs {y}"
+        );
+    }
+    // and it is not the unshifted score (the check can fail)
+    let plain = ok(&["logits", "--logits", &p, "--labels", &l, "--json"]);
+    assert_ne!(plain["mean_nll"], shifted["mean_nll"]);
+}
+
+#[test]
+fn stream_and_state_errors_are_one_line_and_write_nothing() {
+    let dir = tmpdir("errs");
+    let (p, l) = (data("small_logits_p.npy"), data("small_labels.npy"));
+    // a shard with another vocabulary, and one with another sequence length
+    let other_v = dir.join("other_vocab.npy");
+    write_npy(&other_v, &[1, 16, 999], "<f4", f32s(&vec![0.0; 16 * 999]));
+    let other_t = dir.join("other_len.npy");
+    write_npy(&other_t, &[1, 15, 1000], "<f4", f32s(&vec![0.0; 15 * 1000]));
+    // sequences of length 1 for --shift-labels
+    let one = dir.join("one.npy");
+    write_npy(&one, &[4, 1, 3], "<f4", f32s(&[0.0; 12]));
+    let one_l = dir.join("one_l.npy");
+    write_npy(&one_l, &[4, 1], "<i8", i64s(&[0; 4]));
+    // states: another version, corrupt JSON, inconsistent counts
+    let good_state = dir.join("good.json");
+    ok(&[
+        "logits",
+        "--logits",
+        &p,
+        "--labels",
+        &l,
+        "--state",
+        good_state.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&good_state).unwrap();
+    let v2 = dir.join("v2.json");
+    std::fs::write(&v2, text.replace("\"version\":1", "\"version\":2")).unwrap();
+    let corrupt = dir.join("corrupt.json");
+    std::fs::write(&corrupt, &text[..text.len() / 2]).unwrap();
+    let bad_counts = dir.join("bad_counts.json");
+    std::fs::write(
+        &bad_counts,
+        text.replace("\"n_tokens\":32", "\"n_tokens\":31"),
+    )
+    .unwrap();
+    let no_labels_state = dir.join("nolabels.json");
+    ok(&[
+        "logits",
+        "--logits",
+        &p,
+        "--state",
+        no_labels_state.to_str().unwrap(),
+    ]);
+    let unwritable = dir.join("no/such/dir/state.json");
+    let ps = |x: &PathBuf| x.to_str().unwrap().to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["logits".into(), "--logits".into(), p.clone(), ps(&other_v)],
+            "other_vocab.npy: vocabulary 999 differs",
+        ),
+        (
+            vec!["logits".into(), "--logits".into(), p.clone(), ps(&other_t)],
+            "other_len.npy: shape",
+        ),
+        (
+            vec![
+                "logits".into(),
+                "--logits".into(),
+                p.clone(),
+                p.clone(),
+                "--labels".into(),
+                l.clone(),
+            ],
+            "--labels: 1 file(s) for 2 logits shard(s)",
+        ),
+        (
+            vec![
+                "logits".into(),
+                "--logits".into(),
+                ps(&one),
+                "--labels".into(),
+                ps(&one_l),
+                "--shift-labels".into(),
+            ],
+            "sequences of length 1",
+        ),
+        (
+            vec![
+                "logits".into(),
+                "--logits".into(),
+                p.clone(),
+                "--shift-labels".into(),
+            ],
+            "--shift-labels: needs --labels",
+        ),
+        (
+            vec![
+                "logits".into(),
+                "--logits".into(),
+                p.clone(),
+                "--state".into(),
+                ps(&unwritable),
+            ],
+            "--state",
+        ),
+        (vec!["merge".into(), ps(&v2)], "state version 2"),
+        (vec!["merge".into(), ps(&corrupt)], "not a state file"),
+        (vec!["merge".into(), ps(&bad_counts)], "inconsistent"),
+        (
+            vec!["merge".into(), ps(&good_state), ps(&no_labels_state)],
+            "nolabels.json: cannot combine",
+        ),
+        (
+            vec![
+                "logits".into(),
+                "--logits".into(),
+                p.clone(),
+                "--temperature".into(),
+                "-1".into(),
+            ],
+            "--temperature -1",
+        ),
+    ];
+    for (args, needle) in cases {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (good, _, err) = run(&argv);
+        assert!(!good, "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    // nothing half-written beside the state or in the folder
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn misaligned_and_big_endian_inputs_are_copied_and_agree() {
+    // numpy writes f4 data 64-byte aligned; a safetensors header of odd length leaves the
+    // data misaligned, and '>f4' is big-endian: both are decoded into memory, same numbers
+    let dir = tmpdir("copies");
+    let (shape, pv) = load_f32("small_logits_p.npy");
+    let p = data("small_logits_p.npy");
+    let l = data("small_labels.npy");
+    let base = ok(&["logits", "--logits", &p, "--labels", &l, "--json"]);
+    assert!(base.get("copied_input").is_none());
+    let be = dir.join("be.npy");
+    write_npy(
+        &be,
+        &shape,
+        ">f4",
+        pv.iter().flat_map(|x| x.to_be_bytes()).collect(),
+    );
+    let big = ok(&[
+        "logits",
+        "--logits",
+        be.to_str().unwrap(),
+        "--labels",
+        &l,
+        "--json",
+    ]);
+    assert_eq!(big["copied_input"], true);
+    check_same_report(&base, &big, "big-endian");
+    let j = format!(
+        r#"{{"logits":{{"dtype":"F32","shape":[{},{},{}],"data_offsets":[0,{}]}}}} "#,
+        shape[0],
+        shape[1],
+        shape[2],
+        pv.len() * 4
+    );
+    let j = if (8 + j.len()) % 4 == 0 {
+        format!("{j} ")
+    } else {
+        j
+    };
+    let mut st = (j.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(j.as_bytes());
+    st.extend_from_slice(&f32s(&pv));
+    let sf = dir.join("m.safetensors");
+    std::fs::write(&sf, st).unwrap();
+    let spec = format!("{}:logits", sf.display());
+    let mis = ok(&["logits", "--logits", &spec, "--labels", &l, "--json"]);
+    assert_eq!(mis["copied_input"], true);
+    check_same_report(&base, &mis, "misaligned safetensors");
+}
