@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod logits_cmd;
+pub mod logits_report;
 pub mod logits_state;
 pub mod mi_cmd;
 pub mod npy;

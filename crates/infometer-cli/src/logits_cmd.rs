@@ -4,10 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use infometer_core::{
-    Analyze, Base, CoreError, Element, LogitsAccumulator, Rows, Summary, TokenMeasures,
+    Analyze, Base, CoreError, CrossEntropyOptions, Element, LogitsAccumulator, Loss, Reduction,
+    Rows, Summary, Target, TokenMeasures, cross_entropy,
 };
 use serde_json::{Value, json};
 
+use crate::logits_report::{
+    Flags, MAX_LISTED, Sequences, TokenWriter, Uncertainty, WeightedCe, listed,
+};
 use crate::logits_state::LogitsState;
 use crate::npy::{self, Data, Tensor};
 use crate::staged::{StagedFile, check_out_dir, write_out_dir};
@@ -53,6 +57,42 @@ pub struct LogitsArgs {
     /// Write the exact accumulator state (versioned JSON) here, for `infometer merge`.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Per-sequence perplexity (the sequence axis is the last axis before the vocabulary).
+    #[arg(long = "per-sequence")]
+    pub per_sequence: bool,
+    /// UTF-8 bytes of the scored text, for bits per byte: a total, or a `.npy` of one count
+    /// per sequence (all shards' sequences in order).
+    #[arg(long)]
+    pub bytes: Option<String>,
+    /// Normalised entropy H / ln V above which a position counts as uncertain.
+    #[arg(
+        long = "uncertainty-threshold",
+        default_value_t = 0.7,
+        allow_hyphen_values = true
+    )]
+    pub uncertainty_threshold: f64,
+    /// Flag tokens whose surprisal exceeds this many bits.
+    #[arg(long = "surprisal-bits", allow_hyphen_values = true)]
+    pub surprisal_bits: Option<f64>,
+    /// Flag tokens whose label probability is below this.
+    #[arg(long = "surprisal-prob", allow_hyphen_values = true)]
+    pub surprisal_prob: Option<f64>,
+    /// Per-class weights (`.npy` of vocabulary length) for a weighted cross-entropy, as PyTorch's.
+    #[arg(long = "class-weights")]
+    pub class_weights: Option<String>,
+    /// Label smoothing ε in [0, 1] for the cross-entropy, as PyTorch's.
+    #[arg(
+        long = "label-smoothing",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    pub label_smoothing: f64,
+    /// Fit the temperature T* that minimises the mean NLL; report ECE and NLL before and after.
+    #[arg(long = "fit-temperature")]
+    pub fit_temperature: bool,
+    /// One JSON line per scored token, written as the rows stream (all or nothing).
+    #[arg(long = "tokens-out")]
+    pub tokens_out: Option<PathBuf>,
     /// Rows per streamed chunk (default: about 64 MiB of logits).
     #[arg(long = "chunk-rows", hide = true)]
     pub chunk_rows: Option<usize>,
@@ -286,25 +326,72 @@ fn default_chunk_rows(vocab: usize, width: usize) -> usize {
     ((64 << 20) / (vocab * width).max(1)).max(64)
 }
 
+/// Settings of one streamed pass.
+struct PassOpts<'a> {
+    temperature: f64,
+    ignore_index: i64,
+    /// Weighted and smoothed cross-entropy, when asked for.
+    ce: Option<&'a WeightedCe>,
+    with_js: bool,
+}
+
+/// Σ loss and Σ w_y of PyTorch's cross-entropy over the valid tokens of a chunk.
+fn chunk_ce<T: Element>(
+    x: &[T],
+    vocab: usize,
+    m: &TokenMeasures,
+    labels: &[i64],
+    o: &PassOpts<'_>,
+    ce: &WeightedCe,
+) -> infometer_core::Result<(f64, f64)> {
+    let eff: Vec<i64> = labels
+        .iter()
+        .zip(&m.valid)
+        .map(|(&l, &v)| if v { l } else { o.ignore_index })
+        .collect();
+    let loss = cross_entropy(
+        Rows::new(x, vocab)?,
+        Target::Sparse(&eff),
+        &CrossEntropyOptions {
+            ignore_index: o.ignore_index,
+            weights: ce.weights.clone(),
+            label_smoothing: ce.smoothing,
+            temperature: o.temperature,
+            reduction: Reduction::None,
+        },
+    )?;
+    let Loss::PerToken(v) = loss else {
+        return Ok((0.0, 0.0));
+    };
+    let w = |c: i64| ce.weights.as_ref().map_or(1.0, |w| w[c as usize]);
+    let sum_w = eff
+        .iter()
+        .filter(|&&l| l != o.ignore_index)
+        .map(|&l| w(l))
+        .sum();
+    Ok((v.iter().sum(), sum_w))
+}
+
 fn analyze_chunk(
-    args: &LogitsArgs,
+    o: &PassOpts<'_>,
     shard: &Shard,
     x: Floats<'_>,
     y: Option<Floats<'_>>,
     rows: std::ops::Range<usize>,
     vocab: usize,
-) -> Result<TokenMeasures> {
+) -> Result<(TokenMeasures, (f64, f64))> {
     fn go<T: Element>(
-        args: &LogitsArgs,
+        o: &PassOpts<'_>,
         x: &[T],
         y: Option<&[T]>,
         labels: Option<&[i64]>,
         mask: Option<&[bool]>,
         vocab: usize,
-    ) -> infometer_core::Result<TokenMeasures> {
+    ) -> infometer_core::Result<(TokenMeasures, (f64, f64))> {
         let mut a = Analyze::new(Rows::new(x, vocab)?)
-            .ignore_index(args.ignore_index)
-            .temperature(args.temperature);
+            .ignore_index(o.ignore_index)
+            .temperature(o.temperature)
+            .with_js(o.with_js);
         if let Some(y) = y {
             a = a.reference(Rows::new(y, vocab)?);
         }
@@ -314,7 +401,12 @@ fn analyze_chunk(
         if let Some(m) = mask {
             a = a.mask(m);
         }
-        a.run()
+        let m = a.run()?;
+        let ce = match (o.ce, labels) {
+            (Some(ce), Some(l)) => chunk_ce(x, vocab, &m, l, o, ce)?,
+            _ => (0.0, 0.0),
+        };
+        Ok((m, ce))
     }
     let (r0, r1) = (rows.start, rows.end);
     let e = (r0 * vocab)..(r1 * vocab);
@@ -329,26 +421,26 @@ fn analyze_chunk(
         }
     }
     let res = match (x, y) {
-        (Floats::F32(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::F32(a), None) => go(o, &a[e], None, labels, mask, vocab),
         (Floats::F32(a), Some(Floats::F32(b))) => {
-            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+            go(o, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
         }
-        (Floats::F16(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::F16(a), None) => go(o, &a[e], None, labels, mask, vocab),
         (Floats::F16(a), Some(Floats::F16(b))) => {
-            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+            go(o, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
         }
-        (Floats::BF16(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::BF16(a), None) => go(o, &a[e], None, labels, mask, vocab),
         (Floats::BF16(a), Some(Floats::BF16(b))) => {
-            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+            go(o, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
         }
-        (Floats::F64(a), None) => go(args, &a[e], None, labels, mask, vocab),
+        (Floats::F64(a), None) => go(o, &a[e], None, labels, mask, vocab),
         (Floats::F64(a), Some(Floats::F64(b))) => {
-            go(args, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
+            go(o, &a[e.clone()], Some(&b[e]), labels, mask, vocab)
         }
         // different element types: this chunk alone is widened to f64
         (a, Some(b)) => {
             let (a, b) = (widen(a, e.clone()), widen(b, e));
-            go(args, &a, Some(&b), labels, mask, vocab)
+            go(o, &a, Some(&b), labels, mask, vocab)
         }
     };
     res.map_err(|err| {
@@ -371,6 +463,61 @@ fn analyze_chunk(
     })
 }
 
+/// One streamed pass over every shard: `sink(measures, global_row0, (Σloss, Σw))` per chunk.
+fn pass(
+    args: &LogitsArgs,
+    shards: &[Shard],
+    vocab: usize,
+    o: &PassOpts<'_>,
+    sink: &mut dyn FnMut(&TokenMeasures, u64, (f64, f64)) -> Result<()>,
+) -> Result<()> {
+    let mut row_base = 0u64;
+    for shard in shards {
+        let x = shard.logits.floats()?;
+        let y = match &shard.reference {
+            Some(r) => Some(r.floats()?),
+            None => None,
+        };
+        let width = match x {
+            Floats::F16(_) | Floats::BF16(_) => 2,
+            Floats::F32(_) => 4,
+            Floats::F64(_) => 8,
+        };
+        let step = args
+            .chunk_rows
+            .unwrap_or_else(|| default_chunk_rows(vocab, width));
+        let mut r0 = 0;
+        while r0 < shard.rows {
+            let r1 = (r0 + step).min(shard.rows);
+            let (m, ce) = analyze_chunk(o, shard, x, y, r0..r1, vocab)?;
+            sink(&m, row_base + r0 as u64, ce)?;
+            r0 = r1;
+        }
+        row_base += shard.rows as u64;
+    }
+    Ok(())
+}
+
+/// Reads `--bytes`: a total, or a `.npy` of one count per sequence.
+fn read_bytes(spec: &str, n_seq: usize) -> Result<Vec<u64>> {
+    if let Ok(total) = spec.parse::<u64>() {
+        return Ok(vec![total]);
+    }
+    let t = read_tensor(spec)?;
+    let Data::I64(v) = t.data else {
+        bail!(
+            "--bytes {spec}: expected integer byte counts, found {}",
+            t.data.dtype()
+        );
+    };
+    if v.len() != n_seq {
+        bail!("--bytes {spec}: {} counts for {n_seq} sequences", v.len());
+    }
+    v.iter()
+        .map(|&b| u64::try_from(b).map_err(|_| anyhow!("--bytes {spec}: negative count {b}")))
+        .collect()
+}
+
 /// Runs the command and returns the JSON object it prints.
 ///
 /// # Errors
@@ -390,7 +537,33 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
     if args.chunk_rows == Some(0) {
         bail!("--chunk-rows 0: must be at least 1");
     }
-    // outputs are checked (and the state file staged) before any work
+    if !(0.0..=1.0).contains(&args.uncertainty_threshold) {
+        bail!(
+            "--uncertainty-threshold {}: must lie in [0, 1] (a fraction of ln V)",
+            args.uncertainty_threshold
+        );
+    }
+    if !(0.0..=1.0).contains(&args.label_smoothing) {
+        bail!(
+            "--label-smoothing {}: must lie in [0, 1]",
+            args.label_smoothing
+        );
+    }
+    let mut flags = Flags::new(args.surprisal_bits, args.surprisal_prob)?;
+    let needs_labels = [
+        (args.per_sequence, "--per-sequence"),
+        (args.bytes.is_some(), "--bytes"),
+        (flags.is_some(), "--surprisal-bits/--surprisal-prob"),
+        (args.class_weights.is_some(), "--class-weights"),
+        (args.label_smoothing > 0.0, "--label-smoothing"),
+        (args.fit_temperature, "--fit-temperature"),
+    ];
+    if args.labels.is_empty() {
+        if let Some((_, flag)) = needs_labels.iter().find(|(on, _)| *on) {
+            bail!("{flag}: needs --labels");
+        }
+    }
+    // outputs are checked (and the files staged) before any work
     if let Some(dir) = &args.out {
         check_out_dir(dir, args.force)?;
     }
@@ -399,46 +572,151 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         None => None,
     };
     let (shards, vocab) = open_shards(args)?;
+    let seq_len = shards[0].lead.last().copied().unwrap_or(1).max(1) as u64;
+    let mut tokens = match &args.tokens_out {
+        Some(p) => Some(TokenWriter::create(p, seq_len)?),
+        None => None,
+    };
+    let total_rows: u64 = shards.iter().map(|s| s.rows as u64).sum();
+    let n_seq = (total_rows / seq_len) as usize;
+    let bytes = match &args.bytes {
+        Some(spec) => Some(read_bytes(spec, n_seq)?),
+        None => None,
+    };
+    let ce = match (&args.class_weights, args.label_smoothing > 0.0) {
+        (None, false) => None,
+        (w, _) => {
+            let weights = match w {
+                Some(p) => {
+                    let t = read_tensor(p)?;
+                    let v = t.data.to_f64();
+                    if v.len() != vocab {
+                        bail!(
+                            "--class-weights {p}: {} weights for vocabulary {vocab}",
+                            v.len()
+                        );
+                    }
+                    if let Some(bad) = v.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
+                        bail!("--class-weights {p}: weight {bad} is not finite and ≥ 0");
+                    }
+                    Some(v)
+                }
+                None => None,
+            };
+            Some(WeightedCe {
+                weights,
+                smoothing: args.label_smoothing,
+                sum_loss: 0.0,
+                sum_weight: 0.0,
+            })
+        }
+    };
     let first = &shards[0];
     let mut acc = LogitsAccumulator::new(first.labels.is_some(), first.reference.is_some());
     let mut per_token = args.out.as_ref().map(|_| PerToken::default());
-    let mut n_rows = 0u64;
-    for shard in &shards {
-        let x = shard.logits.floats()?;
-        let y = match &shard.reference {
-            Some(r) => Some(r.floats()?),
-            None => None,
-        };
-        let width = match x {
-            Floats::F16(_) | Floats::BF16(_) => 2,
-            Floats::F32(_) => 4,
-            Floats::F64(_) => 8,
-        };
-        let step = args
-            .chunk_rows
-            .unwrap_or_else(|| default_chunk_rows(vocab, width));
-        let mut r0 = 0;
-        while r0 < shard.rows {
-            let r1 = (r0 + step).min(shard.rows);
-            let m = analyze_chunk(args, shard, x, y, r0..r1, vocab)?;
-            acc.add(&m)
-                .map_err(|e| anyhow!("{}: {e}", shard.logits.name))?;
-            if let Some(p) = per_token.as_mut() {
-                p.add(&m);
-            }
-            r0 = r1;
+    let mut seqs =
+        (args.per_sequence || bytes.as_ref().is_some_and(|b| b.len() > 1)).then(Sequences::default);
+    let mut unc = Uncertainty {
+        threshold: args.uncertainty_threshold,
+        sum_normalized: 0.0,
+        positions: Vec::new(),
+    };
+    let (mut ce_loss, mut ce_w) = (0.0, 0.0);
+    let opts = PassOpts {
+        temperature: args.temperature,
+        ignore_index: args.ignore_index,
+        ce: ce.as_ref(),
+        with_js: true,
+    };
+    let name = args.logits.join(", ");
+    pass(args, &shards, vocab, &opts, &mut |m, row0, (l, w)| {
+        acc.add(m).map_err(|e| anyhow!("{name}: {e}"))?;
+        if let Some(p) = per_token.as_mut() {
+            p.add(m);
         }
-        n_rows += shard.rows as u64;
-    }
+        if let Some(s) = seqs.as_mut() {
+            s.add(m, row0, seq_len);
+        }
+        unc.add(m, row0, vocab);
+        if let Some(f) = flags.as_mut() {
+            f.add(m, row0);
+        }
+        if let Some(t) = tokens.as_mut() {
+            t.add(m, row0)?;
+        }
+        ce_loss += l;
+        ce_w += w;
+        Ok(())
+    })?;
     let summary = acc.summary().map_err(|e| {
         let what = if args.shift_labels {
             " (after --shift-labels)"
         } else {
             ""
         };
-        anyhow!("{}: {e}{what}", args.logits.join(", "))
+        anyhow!("{name}: {e}{what}")
     })?;
-    let mut out = report_json(&summary, base, vocab, n_rows);
+    let mut out = report_json(&summary, base, vocab, total_rows);
+    // the uncertainty report
+    let n = summary.n_tokens as f64;
+    let (listed_unc, cut_unc) = listed(&unc.positions);
+    out["uncertainty"] = json!({
+        "threshold": unc.threshold,
+        "mean_normalized_entropy": unc.sum_normalized / n,
+        "uncertainty_rate": unc.positions.len() as f64 / n,
+        "n_uncertain": unc.positions.len(),
+        "positions": listed_unc,
+        "positions_cut": cut_unc,
+    });
+    if let Some(c) = &summary.calibration {
+        out["reliability"] = json!(
+            c.bins
+                .iter()
+                .map(
+                    |b| json!({"lower": b.lower, "upper": b.upper, "count": b.count,
+                            "mean_confidence": num_or_null(b.mean_confidence),
+                            "accuracy": num_or_null(b.accuracy)})
+                )
+                .collect::<Vec<_>>()
+        );
+    }
+    if let Some(f) = &flags {
+        let (l, cut) = listed(&f.positions);
+        out["surprisal_flags"] = json!({"threshold_bits": Base::TWO.from_nats(f.nats),
+            "n_flagged": f.positions.len(), "positions": l, "positions_cut": cut});
+    }
+    if ce.is_some() {
+        out["cross_entropy"] = num(b_nats(base, ce_loss / ce_w));
+        out["cross_entropy_options"] =
+            json!({"class_weights": args.class_weights, "label_smoothing": args.label_smoothing});
+    }
+    let ppl_seq = seqs.as_ref().map(Sequences::perplexity);
+    if let (true, Some(p)) = (args.per_sequence, &ppl_seq) {
+        let nums: Vec<Value> = p.iter().take(MAX_LISTED).map(|&x| num_or_null(x)).collect();
+        out["per_sequence_perplexity"] = json!(nums);
+        out["per_sequence_cut"] = json!(p.len() > MAX_LISTED);
+    }
+    if let Some(b) = &bytes {
+        let total: u64 = b.iter().sum();
+        if total == 0 {
+            bail!("--bytes: the byte count is 0");
+        }
+        out["bytes"] = json!(total);
+        out["bits_per_byte"] = num(acc.sum_nll / std::f64::consts::LN_2 / total as f64);
+        if let (true, Some(s)) = (b.len() > 1, &seqs) {
+            let bpb: Vec<Value> = s
+                .sum_nll
+                .iter()
+                .zip(b)
+                .take(MAX_LISTED)
+                .map(|(&x, &n)| num_or_null(x / std::f64::consts::LN_2 / n as f64))
+                .collect();
+            out["per_sequence_bits_per_byte"] = json!(bpb);
+        }
+    }
+    if args.fit_temperature {
+        out["temperature_fit"] = fit(args, &shards, vocab, &summary)?;
+    }
     if let (Some(dir), Some(p)) = (&args.out, &per_token) {
         let lead = out_shape(&shards);
         let mut files = vec![("entropy.npy", npy::npy_bytes_f64(&lead, &p.entropy))];
@@ -449,13 +727,26 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
             files.push(("kl.npy", npy::npy_bytes_f64(&lead, &p.kl)));
             files.push(("js.npy", npy::npy_bytes_f64(&lead, &p.js)));
         }
+        if let (true, Some(pp)) = (args.per_sequence, &ppl_seq) {
+            files.push((
+                "per_sequence_perplexity.npy",
+                npy::npy_bytes_f64(&[pp.len()], pp),
+            ));
+        }
+        if let Some(c) = &summary.calibration {
+            files.push(("reliability.svg", reliability_svg(c).into_bytes()));
+        }
         out["files"] = json!(write_out_dir(dir, &files)?);
+    }
+    if let Some(t) = tokens {
+        t.commit()?;
+        out["tokens_out"] = json!(args.tokens_out);
     }
     if let Some(mut f) = state_file {
         let state = LogitsState {
             acc,
             vocab,
-            n_rows,
+            n_rows: total_rows,
             temperature: args.temperature,
             shift_labels: args.shift_labels,
         };
@@ -472,6 +763,72 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         out["copied_input"] = json!(true);
     }
     Ok(out)
+}
+
+fn b_nats(base: Base, x: f64) -> f64 {
+    base.from_nats(x)
+}
+
+fn num_or_null(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+/// `--fit-temperature`: T* minimising the mean NLL over every shard (streamed passes), with
+/// NLL and ECE at the given temperature and at T*.
+fn fit(args: &LogitsArgs, shards: &[Shard], vocab: usize, before: &Summary) -> Result<Value> {
+    let stats_at = |t: f64| -> Result<Summary> {
+        let o = PassOpts {
+            temperature: t,
+            ignore_index: args.ignore_index,
+            ce: None,
+            with_js: false,
+        };
+        let mut acc = LogitsAccumulator::new(true, false);
+        let mut only_p = |m: &TokenMeasures, _: u64, _: (f64, f64)| -> Result<()> {
+            // the reference plays no part in the fit
+            let mut m = m.clone();
+            m.kl_pq = None;
+            m.kl_qp = None;
+            m.js = None;
+            m.reference_entropy = None;
+            acc.add(&m).map_err(|e| anyhow!("{e}"))
+        };
+        pass(args, shards, vocab, &o, &mut only_p)?;
+        acc.summary().map_err(|e| anyhow!("{e}"))
+    };
+    let fitted = infometer_core::fit_temperature_by(|beta| {
+        stats_at(1.0 / beta).map(|s| s.mean_nll.unwrap_or(f64::NAN))
+    })?;
+    let after = stats_at(fitted.temperature)?;
+    Ok(json!({
+        "temperature": fitted.temperature,
+        "nll_before": num(before.mean_nll.unwrap_or(f64::NAN)),
+        "nll_after": num(after.mean_nll.unwrap_or(f64::NAN)),
+        "ece_before": before.calibration.as_ref().map(|c| c.ece),
+        "ece_after": after.calibration.as_ref().map(|c| c.ece),
+        "unit": "nats",
+    }))
+}
+
+/// The reliability diagram: accuracy against mean confidence per non-empty bin, with the
+/// diagonal of perfect calibration.
+fn reliability_svg(c: &infometer_core::Calibration) -> String {
+    let pts: Vec<(f64, f64)> = c
+        .bins
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| (b.mean_confidence, b.accuracy))
+        .collect();
+    infometer_experiments::svg::line_chart(
+        &format!("Reliability (ECE {:.4})", c.ece),
+        "mean confidence",
+        "accuracy",
+        &[
+            ("model".to_string(), pts),
+            ("perfect".to_string(), vec![(0.0, 0.0), (1.0, 1.0)]),
+        ],
+        false,
+    )
 }
 
 /// The leading shape of the per-token arrays over all shards (concatenated on the first axis).

@@ -241,3 +241,36 @@ pub fn run_merge(a: &MergeArgs) -> Result<Value> {
     }
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_reads_back_bit_for_bit() {
+        let mut acc = LogitsAccumulator::new(true, true);
+        acc.n_tokens = 3;
+        acc.sum_entropy = 0.1 + 0.2;
+        acc.sum_confidence = std::f64::consts::PI * 1e-300;
+        acc.sum_nll = f64::INFINITY;
+        acc.sum_brier = 9.938531101503365;
+        acc.n_correct = 2;
+        acc.sum_kl = 1.0 / 3.0;
+        acc.sum_kl_reverse = 5e-324;
+        acc.sum_js = 2f64.sqrt();
+        acc.sum_reference_entropy = 1e308;
+        acc.bin_count[3] = 3;
+        acc.bin_confidence[3] = 0.7 + 1e-17;
+        acc.bin_correct[3] = 2;
+        let s = LogitsState {
+            acc,
+            vocab: 7,
+            n_rows: 4,
+            temperature: 0.3,
+            shift_labels: true,
+        };
+        let back = LogitsState::from_json(&s.to_json().to_string(), "x").unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.acc.sum_brier.to_bits(), s.acc.sum_brier.to_bits());
+    }
+}

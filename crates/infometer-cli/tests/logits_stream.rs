@@ -460,3 +460,188 @@ fn misaligned_and_big_endian_inputs_are_copied_and_agree() {
     assert_eq!(mis["copied_input"], true);
     check_same_report(&base, &mis, "misaligned safetensors");
 }
+
+#[test]
+fn llm_measures_match_their_brute_force_twins() {
+    let dir = tmpdir("measures");
+    let (p, l) = (data("small_logits_p.npy"), data("small_labels.npy"));
+    let out = dir.join("o");
+    let toks = dir.join("tokens.jsonl");
+    let (shape, pv) = load_f32("small_logits_p.npy");
+    let lv = load_i64("small_labels.npy");
+    let v = shape[2];
+    // class weights: 1 + (c mod 3)
+    let w: Vec<f64> = (0..v).map(|c| 1.0 + (c % 3) as f64).collect();
+    let wf = dir.join("w.npy");
+    std::fs::write(&wf, npy_bytes_f64(&[v], &w)).unwrap();
+    let bytes = dir.join("bytes.npy");
+    write_npy(&bytes, &[2], "<i8", i64s(&[40, 60]));
+    let args = |chunk: &str, out_dir: &Path, tok: &Path| -> Vec<String> {
+        [
+            "logits",
+            "--logits",
+            &p,
+            "--labels",
+            &l,
+            "--json",
+            "--per-sequence",
+            "--surprisal-bits",
+            "13",
+            "--uncertainty-threshold",
+            "0.75",
+            "--class-weights",
+            wf.to_str().unwrap(),
+            "--label-smoothing",
+            "0.1",
+            "--bytes",
+            bytes.to_str().unwrap(),
+            "--fit-temperature",
+            "--chunk-rows",
+            chunk,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--tokens-out",
+            tok.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let a = args("7", &out, &toks);
+    let r = ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let nll = array(&out.join("nll.npy"));
+    let ent = array(&out.join("entropy.npy"));
+    // per-sequence perplexity and bits per byte from the per-token NLL
+    for s in 0..2 {
+        let m: f64 = nll[s * 16..(s + 1) * 16].iter().sum::<f64>() / 16.0;
+        let got = r["per_sequence_perplexity"][s].as_f64().unwrap();
+        assert!((got - m.exp()).abs() <= 1e-12 * got, "sequence {s}");
+        let bpb = nll[s * 16..(s + 1) * 16].iter().sum::<f64>() / 2f64.ln() / [40.0, 60.0][s];
+        let got = r["per_sequence_bits_per_byte"][s].as_f64().unwrap();
+        assert!((got - bpb).abs() <= 1e-12 * bpb);
+    }
+    let total_bpb = nll.iter().sum::<f64>() / 2f64.ln() / 100.0;
+    assert!((r["bits_per_byte"].as_f64().unwrap() - total_bpb).abs() <= 1e-12 * total_bpb);
+    // uncertainty: H / ln V above the threshold; flags: NLL above 13 bits
+    let unc: Vec<u64> = (0..32)
+        .filter(|&i| ent[i] / (v as f64).ln() > 0.75)
+        .map(|i| i as u64)
+        .collect();
+    let got: Vec<u64> = r["uncertainty"]["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert_eq!(got, unc);
+    let flagged: Vec<u64> = (0..32)
+        .filter(|&i| nll[i] > 13.0 * 2f64.ln())
+        .map(|i| i as u64)
+        .collect();
+    assert!(!flagged.is_empty() && flagged.len() < 32, "{flagged:?}");
+    assert_eq!(r["surprisal_flags"]["n_flagged"], flagged.len());
+    // weighted, smoothed cross-entropy: the library's PyTorch-semantics function on the whole array
+    let want = infometer_core::cross_entropy(
+        infometer_core::Rows::new(&pv, v).unwrap(),
+        infometer_core::Target::Sparse(&lv),
+        &infometer_core::CrossEntropyOptions {
+            weights: Some(w.clone()),
+            label_smoothing: 0.1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let infometer_core::Loss::Scalar(want) = want else {
+        panic!("scalar")
+    };
+    let got = r["cross_entropy"].as_f64().unwrap();
+    assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+    // temperature: the library's fit on the whole array
+    let fit =
+        infometer_core::fit_temperature(infometer_core::Rows::new(&pv, v).unwrap(), &lv, None)
+            .unwrap();
+    let t = r["temperature_fit"]["temperature"].as_f64().unwrap();
+    assert!(
+        (t - fit.temperature).abs() <= 1e-9 * t,
+        "{t} vs {}",
+        fit.temperature
+    );
+    assert!(
+        r["temperature_fit"]["nll_after"].as_f64() < r["temperature_fit"]["nll_before"].as_f64()
+    );
+    // the per-token JSONL: one line per token, same numbers as the arrays
+    let text = std::fs::read_to_string(&toks).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|x| serde_json::from_str(x).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 32);
+    for (i, t) in lines.iter().enumerate() {
+        assert_eq!(t["sequence"], i / 16);
+        assert_eq!(t["position"], i % 16);
+        assert_eq!(t["label"], lv[i]);
+        assert_eq!(t["surprisal"].as_f64().unwrap(), nll[i]);
+        assert_eq!(t["entropy"].as_f64().unwrap(), ent[i]);
+    }
+    assert!(out.join("reliability.svg").exists());
+    assert!(out.join("per_sequence_perplexity.npy").exists());
+    // the same run in one chunk gives the same report
+    let (out2, toks2) = (dir.join("o2"), dir.join("t2.jsonl"));
+    let a2 = args("1000", &out2, &toks2);
+    let r2 = ok(&a2.iter().map(String::as_str).collect::<Vec<_>>());
+    check_same_report(&r, &r2, "one chunk");
+    assert_eq!(r["cross_entropy"], r2["cross_entropy"]);
+    assert_eq!(std::fs::read_to_string(&toks2).unwrap(), text);
+}
+
+#[test]
+fn measure_flags_are_checked_before_any_work() {
+    let dir = tmpdir("flagerrs");
+    let (p, l) = (data("small_logits_p.npy"), data("small_labels.npy"));
+    let bad = dir.join("no/such/tokens.jsonl");
+    let short_w = dir.join("w.npy");
+    std::fs::write(&short_w, npy_bytes_f64(&[3], &[1.0; 3])).unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--per-sequence"], "--per-sequence: needs --labels"),
+        (
+            vec!["--fit-temperature"],
+            "--fit-temperature: needs --labels",
+        ),
+        (
+            vec!["--labels", &l, "--tokens-out", bad.to_str().unwrap()],
+            "--tokens-out",
+        ),
+        (
+            vec!["--labels", &l, "--surprisal-prob", "1.5"],
+            "--surprisal-prob 1.5",
+        ),
+        (
+            vec!["--labels", &l, "--label-smoothing", "-0.1"],
+            "--label-smoothing -0.1",
+        ),
+        (
+            vec!["--labels", &l, "--uncertainty-threshold", "2"],
+            "--uncertainty-threshold 2",
+        ),
+        (
+            vec!["--labels", &l, "--class-weights", short_w.to_str().unwrap()],
+            "3 weights for vocabulary 1000",
+        ),
+        (
+            vec!["--labels", &l, "--bytes", "0"],
+            "--bytes: the byte count is 0",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut a = vec!["logits", "--logits", &p, "--json"];
+        a.extend(extra);
+        let (good, _, err) = run(&a);
+        assert!(!good, "{a:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    assert!(
+        std::fs::read_dir(&dir).unwrap().count() == 1,
+        "only w.npy remains"
+    );
+}

@@ -184,6 +184,38 @@ pub fn fit_temperature<T: Element>(
         }
         Ok(s / c as f64)
     };
+    fit_temperature_by(eval)
+}
+
+/// The temperature search of [`fit_temperature`] over any mean-NLL function of β = 1/T,
+/// for callers that evaluate it themselves (streamed over shards, or on another device).
+///
+/// `mean_nll(β)` must give the mean NLL at temperature 1/β; it is convex in β for softmax
+/// models. A golden-section search over ln β ∈ [ln 0.01, ln 100] finds the minimum to a
+/// relative 1e-7; when the fit is no better than T = 1, T = 1 is kept.
+///
+/// # Formula
+/// ```text
+/// T* = 1 / argmin_β mean_nll(β)
+/// ```
+///
+/// # Errors
+/// Whatever `mean_nll` returns.
+///
+/// # Examples
+/// ```
+/// use infometer_core::fit_temperature_by;
+/// // a convex function of β with its minimum at β = 0.5, so T* = 2
+/// let fit = fit_temperature_by(|b: f64| Ok::<_, ()>((b - 0.5).powi(2) + 1.0)).unwrap();
+/// assert!((fit.temperature - 2.0).abs() < 1e-5);
+/// assert!(fit.nll_after < fit.nll_before);
+/// ```
+///
+/// # References
+/// Guo et al., "On Calibration of Modern Neural Networks", ICML 2017, §4.2.
+pub fn fit_temperature_by<E, F: FnMut(f64) -> std::result::Result<f64, E>>(
+    mut eval: F,
+) -> std::result::Result<TemperatureFit, E> {
     let nll_before = eval(1.0)?;
     // golden section on ln β
     let (mut a, mut b) = ((0.01f64).ln(), (100.0f64).ln());

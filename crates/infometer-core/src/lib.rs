@@ -44,6 +44,7 @@ pub use analyze::{Analyze, DEFAULT_IGNORE_INDEX, TokenMeasures};
 pub use base::Base;
 pub use calibration::{
     Calibration, DEFAULT_BINS, ReliabilityBin, TemperatureFit, calibration, fit_temperature,
+    fit_temperature_by,
 };
 pub use cross_entropy::{CrossEntropyOptions, Loss, Reduction, Target, cross_entropy};
 pub use distribution::{
