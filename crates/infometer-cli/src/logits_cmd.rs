@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use infometer_core::{
     Analyze, Base, CoreError, CrossEntropyOptions, Element, LogitsAccumulator, Loss, Reduction,
-    Rows, Summary, Target, TokenMeasures, cross_entropy,
+    Rows, Summary, Target, TokenMeasures, cross_entropy, pair_distances,
 };
 use serde_json::{Value, json};
 
@@ -90,6 +90,13 @@ pub struct LogitsArgs {
     /// Fit the temperature T* that minimises the mean NLL; report ECE and NLL before and after.
     #[arg(long = "fit-temperature")]
     pub fit_temperature: bool,
+    /// Mean per-token total variation and Hellinger distance between the two models (needs
+    /// --ref-logits).
+    #[arg(long)]
+    pub distances: bool,
+    /// Mean per-token Rényi divergence D_α(P‖Q) of this order (needs --ref-logits).
+    #[arg(long = "renyi-alpha", allow_hyphen_values = true)]
+    pub renyi_alpha: Option<f64>,
     /// One JSON line per scored token, written as the rows stream (all or nothing).
     #[arg(long = "tokens-out")]
     pub tokens_out: Option<PathBuf>,
@@ -333,6 +340,19 @@ struct PassOpts<'a> {
     /// Weighted and smoothed cross-entropy, when asked for.
     ce: Option<&'a WeightedCe>,
     with_js: bool,
+    /// TV and Hellinger (and Rényi of this order) against the reference.
+    distances: Option<Option<f64>>,
+}
+
+/// What a chunk adds besides its measures: Σ loss and Σ w_y of the weighted cross-entropy,
+/// Σ TV, Σ Hellinger and Σ Rényi over its valid tokens.
+#[derive(Debug, Clone, Copy, Default)]
+struct ChunkSums {
+    ce_loss: f64,
+    ce_weight: f64,
+    tv: f64,
+    hellinger: f64,
+    renyi: f64,
 }
 
 /// Σ loss and Σ w_y of PyTorch's cross-entropy over the valid tokens of a chunk.
@@ -379,7 +399,7 @@ fn analyze_chunk(
     y: Option<Floats<'_>>,
     rows: std::ops::Range<usize>,
     vocab: usize,
-) -> Result<(TokenMeasures, (f64, f64))> {
+) -> Result<(TokenMeasures, ChunkSums)> {
     fn go<T: Element>(
         o: &PassOpts<'_>,
         x: &[T],
@@ -387,7 +407,7 @@ fn analyze_chunk(
         labels: Option<&[i64]>,
         mask: Option<&[bool]>,
         vocab: usize,
-    ) -> infometer_core::Result<(TokenMeasures, (f64, f64))> {
+    ) -> infometer_core::Result<(TokenMeasures, ChunkSums)> {
         let mut a = Analyze::new(Rows::new(x, vocab)?)
             .ignore_index(o.ignore_index)
             .temperature(o.temperature)
@@ -402,11 +422,30 @@ fn analyze_chunk(
             a = a.mask(m);
         }
         let m = a.run()?;
-        let ce = match (o.ce, labels) {
-            (Some(ce), Some(l)) => chunk_ce(x, vocab, &m, l, o, ce)?,
-            _ => (0.0, 0.0),
-        };
-        Ok((m, ce))
+        let mut sums = ChunkSums::default();
+        if let (Some(ce), Some(l)) = (o.ce, labels) {
+            (sums.ce_loss, sums.ce_weight) = chunk_ce(x, vocab, &m, l, o, ce)?;
+        }
+        if let (Some(alpha), Some(y)) = (o.distances, y) {
+            let d = pair_distances(
+                Rows::new(x, vocab)?,
+                Rows::new(y, vocab)?,
+                o.temperature,
+                alpha,
+                Some(&m.valid),
+            )?;
+            let sum = |v: &[f64]| -> f64 {
+                v.iter()
+                    .zip(&m.valid)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(x, _)| x)
+                    .sum()
+            };
+            sums.tv = sum(&d.total_variation);
+            sums.hellinger = sum(&d.hellinger);
+            sums.renyi = d.renyi.as_deref().map_or(0.0, sum);
+        }
+        Ok((m, sums))
     }
     let (r0, r1) = (rows.start, rows.end);
     let e = (r0 * vocab)..(r1 * vocab);
@@ -469,7 +508,7 @@ fn pass(
     shards: &[Shard],
     vocab: usize,
     o: &PassOpts<'_>,
-    sink: &mut dyn FnMut(&TokenMeasures, u64, (f64, f64)) -> Result<()>,
+    sink: &mut dyn FnMut(&TokenMeasures, u64, ChunkSums) -> Result<()>,
 ) -> Result<()> {
     let mut row_base = 0u64;
     for shard in shards {
@@ -489,8 +528,8 @@ fn pass(
         let mut r0 = 0;
         while r0 < shard.rows {
             let r1 = (r0 + step).min(shard.rows);
-            let (m, ce) = analyze_chunk(o, shard, x, y, r0..r1, vocab)?;
-            sink(&m, row_base + r0 as u64, ce)?;
+            let (m, sums) = analyze_chunk(o, shard, x, y, r0..r1, vocab)?;
+            sink(&m, row_base + r0 as u64, sums)?;
             r0 = r1;
         }
         row_base += shard.rows as u64;
@@ -550,6 +589,19 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         );
     }
     let mut flags = Flags::new(args.surprisal_bits, args.surprisal_prob)?;
+    if let Some(a) = args.renyi_alpha {
+        if !(a.is_finite() && a > 0.0) {
+            bail!("--renyi-alpha {a}: must be finite and positive");
+        }
+    }
+    if (args.distances || args.renyi_alpha.is_some()) && args.ref_logits.is_empty() {
+        let flag = if args.distances {
+            "--distances"
+        } else {
+            "--renyi-alpha"
+        };
+        bail!("{flag}: needs --ref-logits");
+    }
     let needs_labels = [
         (args.per_sequence, "--per-sequence"),
         (args.bytes.is_some(), "--bytes"),
@@ -621,15 +673,16 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         sum_normalized: 0.0,
         positions: Vec::new(),
     };
-    let (mut ce_loss, mut ce_w) = (0.0, 0.0);
+    let mut totals = ChunkSums::default();
     let opts = PassOpts {
         temperature: args.temperature,
         ignore_index: args.ignore_index,
         ce: ce.as_ref(),
         with_js: true,
+        distances: (args.distances || args.renyi_alpha.is_some()).then_some(args.renyi_alpha),
     };
     let name = args.logits.join(", ");
-    pass(args, &shards, vocab, &opts, &mut |m, row0, (l, w)| {
+    pass(args, &shards, vocab, &opts, &mut |m, row0, c| {
         acc.add(m).map_err(|e| anyhow!("{name}: {e}"))?;
         if let Some(p) = per_token.as_mut() {
             p.add(m);
@@ -644,8 +697,11 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         if let Some(t) = tokens.as_mut() {
             t.add(m, row0)?;
         }
-        ce_loss += l;
-        ce_w += w;
+        totals.ce_loss += c.ce_loss;
+        totals.ce_weight += c.ce_weight;
+        totals.tv += c.tv;
+        totals.hellinger += c.hellinger;
+        totals.renyi += c.renyi;
         Ok(())
     })?;
     let summary = acc.summary().map_err(|e| {
@@ -680,13 +736,21 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
                 .collect::<Vec<_>>()
         );
     }
+    if opts.distances.is_some() {
+        out["mean_total_variation"] = json!(totals.tv / n);
+        out["mean_hellinger"] = json!(totals.hellinger / n);
+        if let Some(a) = args.renyi_alpha {
+            out["renyi_alpha"] = json!(a);
+            out["mean_renyi"] = num(b_nats(base, totals.renyi / n));
+        }
+    }
     if let Some(f) = &flags {
         let (l, cut) = listed(&f.positions);
         out["surprisal_flags"] = json!({"threshold_bits": Base::TWO.from_nats(f.nats),
             "n_flagged": f.positions.len(), "positions": l, "positions_cut": cut});
     }
     if ce.is_some() {
-        out["cross_entropy"] = num(b_nats(base, ce_loss / ce_w));
+        out["cross_entropy"] = num(b_nats(base, totals.ce_loss / totals.ce_weight));
         out["cross_entropy_options"] =
             json!({"class_weights": args.class_weights, "label_smoothing": args.label_smoothing});
     }
@@ -782,9 +846,10 @@ fn fit(args: &LogitsArgs, shards: &[Shard], vocab: usize, before: &Summary) -> R
             ignore_index: args.ignore_index,
             ce: None,
             with_js: false,
+            distances: None,
         };
         let mut acc = LogitsAccumulator::new(true, false);
-        let mut only_p = |m: &TokenMeasures, _: u64, _: (f64, f64)| -> Result<()> {
+        let mut only_p = |m: &TokenMeasures, _: u64, _: ChunkSums| -> Result<()> {
             // the reference plays no part in the fit
             let mut m = m.clone();
             m.kl_pq = None;

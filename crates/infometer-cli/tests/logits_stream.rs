@@ -645,3 +645,65 @@ fn measure_flags_are_checked_before_any_work() {
         "only w.npy remains"
     );
 }
+
+#[test]
+fn distances_between_two_models_match_the_library_on_the_whole_array() {
+    let (p, q, l) = (
+        data("small_logits_p.npy"),
+        data("small_logits_q.npy"),
+        data("small_labels.npy"),
+    );
+    let (shape, pv) = load_f32("small_logits_p.npy");
+    let (_, qv) = load_f32("small_logits_q.npy");
+    let v = shape[2];
+    let d = infometer_core::pair_distances(
+        infometer_core::Rows::new(&pv, v).unwrap(),
+        infometer_core::Rows::new(&qv, v).unwrap(),
+        1.0,
+        Some(2.0),
+        None,
+    )
+    .unwrap();
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    for chunk in ["5", "1000"] {
+        let r = ok(&[
+            "logits",
+            "--logits",
+            &p,
+            "--ref-logits",
+            &q,
+            "--labels",
+            &l,
+            "--distances",
+            "--renyi-alpha",
+            "2",
+            "--chunk-rows",
+            chunk,
+            "--json",
+        ]);
+        for (k, want) in [
+            ("mean_total_variation", mean(&d.total_variation)),
+            ("mean_hellinger", mean(&d.hellinger)),
+            ("mean_renyi", mean(d.renyi.as_ref().unwrap())),
+        ] {
+            let got = r[k].as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-12 * want, "{k}: {got} vs {want}");
+        }
+    }
+    let (good, _, err) = run(&["logits", "--logits", &p, "--distances", "--json"]);
+    assert!(
+        !good && err.contains("--distances: needs --ref-logits"),
+        "{err}"
+    );
+    let (good, _, err) = run(&[
+        "logits",
+        "--logits",
+        &p,
+        "--ref-logits",
+        &q,
+        "--renyi-alpha",
+        "-1",
+        "--json",
+    ]);
+    assert!(!good && err.contains("--renyi-alpha -1"), "{err}");
+}

@@ -205,7 +205,7 @@ fn check_sum(sum: f64) -> Result<()> {
     }
 }
 
-fn same_len(p: &Distribution, q: &Distribution) -> Result<()> {
+pub(crate) fn same_len(p: &Distribution, q: &Distribution) -> Result<()> {
     if p.len() == q.len() {
         Ok(())
     } else {

@@ -33,6 +33,7 @@ mod element;
 mod error;
 mod flags;
 mod kernel;
+mod pairwise;
 mod perplexity;
 mod report;
 mod rlhf;
@@ -55,6 +56,7 @@ pub use distribution::{
 pub use element::{Element, Lane};
 pub use error::{CoreError, Result};
 pub use flags::{SurprisalThreshold, surprisal_flags};
+pub use pairwise::{PairDistances, pair_distances, renyi_divergence};
 pub use perplexity::{
     PerplexityAccumulator, Window, per_sequence_perplexity, perplexity, sliding_window_perplexity,
     sliding_windows,

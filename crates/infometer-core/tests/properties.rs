@@ -323,3 +323,45 @@ fn nll_of_equal_huge_logits_is_ln_v() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The row-wise TV, Hellinger and Rényi of two logits tensors against a twin that builds
+    /// each row's distributions and sums in probability space.
+    #[test]
+    fn pair_distances_equal_their_probability_space_twin(
+        (v, x, y) in logits_rows(4, 40),
+        t in 0.5..2.0f64,
+        alpha in prop::sample::select(vec![0.5f64, 1.0, 2.0, 3.5]),
+    ) {
+        let n = x.len() / v;
+        let d = pair_distances(Rows::new(&x, v).unwrap(), Rows::new(&y, v).unwrap(), t, Some(alpha), None).unwrap();
+        for i in 0..n {
+            let p = Distribution::from_logits_with_temperature(&x[i * v..(i + 1) * v], t).unwrap();
+            let q = Distribution::from_logits_with_temperature(&y[i * v..(i + 1) * v], t).unwrap();
+            close(d.total_variation[i], total_variation(&p, &q).unwrap(), 1e-12, "tv");
+            close(d.hellinger[i], hellinger(&p, &q).unwrap(), 1e-9, "hellinger");
+            let naive = if alpha == 1.0 {
+                kl_divergence(&p, &q).unwrap()
+            } else {
+                let s: f64 = p.probs().iter().zip(q.probs()).map(|(a, b)| a.powf(alpha) * b.powf(1.0 - alpha)).sum();
+                (s.ln() / (alpha - 1.0)).max(0.0)
+            };
+            let got = d.renyi.as_ref().unwrap()[i];
+            prop_assert!((got - naive).abs() <= 1e-9 * naive.abs().max(1.0), "renyi {} vs {}", got, naive);
+            prop_assert!((renyi_divergence(&p, &q, alpha).unwrap() - got).abs() <= 1e-12 * got.abs().max(1.0));
+        }
+    }
+}
+
+#[test]
+fn renyi_is_infinite_where_q_vanishes_and_p_does_not() {
+    let p = Distribution::from_probs(&[0.5, 0.5]).unwrap();
+    let q = Distribution::from_probs(&[1.0, 0.0]).unwrap();
+    assert_eq!(renyi_divergence(&p, &q, 2.0).unwrap(), f64::INFINITY);
+    assert_eq!(renyi_divergence(&p, &q, 1.0).unwrap(), f64::INFINITY);
+    // below order 1 the missing outcome only drops out: −2 ln Σ √(p q) = −2 ln √0.5 = ln 2
+    assert!((renyi_divergence(&p, &q, 0.5).unwrap() - 2f64.ln()).abs() < 1e-12);
+    assert!(renyi_divergence(&p, &q, 0.0).is_err());
+    assert!(renyi_divergence(&p, &q, f64::NAN).is_err());
+}
