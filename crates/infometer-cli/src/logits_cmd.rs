@@ -589,10 +589,8 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         );
     }
     let mut flags = Flags::new(args.surprisal_bits, args.surprisal_prob)?;
-    if let Some(a) = args.renyi_alpha {
-        if !(a.is_finite() && a > 0.0) {
-            bail!("--renyi-alpha {a}: must be finite and positive");
-        }
+    if let Some(a) = args.renyi_alpha.filter(|a| !(a.is_finite() && *a > 0.0)) {
+        bail!("--renyi-alpha {a}: must be finite and positive");
     }
     if (args.distances || args.renyi_alpha.is_some()) && args.ref_logits.is_empty() {
         let flag = if args.distances {
@@ -610,10 +608,11 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         (args.label_smoothing > 0.0, "--label-smoothing"),
         (args.fit_temperature, "--fit-temperature"),
     ];
-    if args.labels.is_empty() {
-        if let Some((_, flag)) = needs_labels.iter().find(|(on, _)| *on) {
-            bail!("{flag}: needs --labels");
-        }
+    if let Some((_, flag)) = needs_labels
+        .iter()
+        .find(|(on, _)| *on && args.labels.is_empty())
+    {
+        bail!("{flag}: needs --labels");
     }
     // outputs are checked (and the files staged) before any work
     if let Some(dir) = &args.out {

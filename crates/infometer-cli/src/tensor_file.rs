@@ -131,7 +131,7 @@ impl TensorFile {
         let bytes = &map[range.clone()];
         let in_place = !descr.starts_with('>') && cfg!(target_endian = "little") && {
             let align = float_width(&descr).unwrap_or(1);
-            (bytes.as_ptr() as usize) % align == 0
+            (bytes.as_ptr() as usize).is_multiple_of(align)
         };
         let storage = if in_place {
             Storage::Mapped(range)

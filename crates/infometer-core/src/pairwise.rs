@@ -170,14 +170,12 @@ pub fn pair_distances<T: Element>(
             got: reference.n_rows() * reference.vocab(),
         });
     }
-    if let Some(m) = valid {
-        if m.len() != n {
-            return Err(CoreError::ShapeMismatch {
-                what: "mask",
-                expected: n,
-                got: m.len(),
-            });
-        }
+    if let Some(m) = valid.filter(|m| m.len() != n) {
+        return Err(CoreError::ShapeMismatch {
+            what: "mask",
+            expected: n,
+            got: m.len(),
+        });
     }
     if !(temperature.is_finite() && temperature > 0.0) {
         return Err(CoreError::InvalidParameter {

@@ -9,11 +9,12 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .map(|i| args.get(i + 1).cloned().unwrap_or_default());
-    if let Some(o) = &only {
-        if !matches!(o.as_str(), "e1" | "e2" | "e3" | "e4") {
-            eprintln!("error: --only {o}: expected e1, e2, e3 or e4");
-            std::process::exit(1);
-        }
+    if let Some(o) = only
+        .as_ref()
+        .filter(|o| !matches!(o.as_str(), "e1" | "e2" | "e3" | "e4"))
+    {
+        eprintln!("error: --only {o}: expected e1, e2, e3 or e4");
+        std::process::exit(1);
     }
     let dir = std::env::var("INFOMETER_EXPERIMENTS_DIR")
         .map(PathBuf::from)
