@@ -193,7 +193,8 @@ fn out_is_all_or_nothing_and_refuses_an_earlier_set() {
     let q = data("small_logits_q.npy");
     let (ok, v, err) = run(&["--ref-logits", &q]);
     assert!(ok, "{err}");
-    assert_eq!(v.unwrap()["files"].as_array().unwrap().len(), 4);
+    // entropy, nll, kl, js and the reliability diagram
+    assert_eq!(v.unwrap()["files"].as_array().unwrap().len(), 5);
     // a second run into the same folder is refused before any work, and changes nothing
     let (ok, _, err) = run(&[]);
     assert!(!ok);
@@ -203,13 +204,13 @@ fn out_is_all_or_nothing_and_refuses_an_earlier_set() {
     let (ok, v, err) = run(&["--force"]);
     assert!(ok, "{err}");
     let files = v.unwrap()["files"].clone();
-    assert_eq!(files.as_array().unwrap().len(), 2, "{files}");
+    assert_eq!(files.as_array().unwrap().len(), 3, "{files}");
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    assert_eq!(names, vec!["entropy.npy", "nll.npy"]);
+    assert_eq!(names, vec!["entropy.npy", "nll.npy", "reliability.svg"]);
     // nothing is left beside the folder
     let beside: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

@@ -16,9 +16,26 @@ fn run(args: &[&str]) -> (bool, serde_json::Value, String) {
     )
 }
 
+/// One check for the refusal family: each command fails with one line holding its needle.
+fn check_refusals(cases: &[(Vec<&str>, &str)]) {
+    for (args, needle) in cases {
+        let (ok, _, err) = run(args);
+        assert!(!ok, "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+/// Writes a fixture; tests run in parallel and share names, so the file is written beside
+/// its name and renamed into place (a reader never sees it half-written).
 fn tmp(name: &str, text: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
     let p = std::env::temp_dir().join(format!("infometer-est-{}-{name}", std::process::id()));
-    std::fs::write(&p, text).unwrap();
+    let part = p.with_extension(format!("part{}", N.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&part, text).unwrap();
+    std::fs::rename(&part, &p).unwrap();
     p.display().to_string()
 }
 
@@ -190,13 +207,7 @@ fn bad_inputs_exit_non_zero_with_one_line() {
             "one column",
         ),
     ];
-    for (args, needle) in cases {
-        let (ok, _, err) = run(&args);
-        assert!(!ok, "{args:?}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(err.contains(needle), "{needle:?} not in {err}");
-        assert!(!err.contains("panicked"));
-    }
+    check_refusals(&cases);
 }
 
 #[test]
@@ -470,10 +481,5 @@ fn copula_refusals_name_the_flag() {
             "integer labels",
         ),
     ];
-    for (args, needle) in cases {
-        let (ok, _, err) = run(&args);
-        assert!(!ok, "{args:?}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(err.contains(needle), "{needle:?} not in {err}");
-    }
+    check_refusals(&cases);
 }

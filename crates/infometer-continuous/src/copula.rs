@@ -23,6 +23,40 @@ fn probit(p: f64) -> f64 {
     -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
 }
 
+/// The copula transform of several variables, variable v with seed + v·0x9E3779B9 (the
+/// seeding every estimator of this crate uses for its per-variable randomness).
+///
+/// # Formula
+/// ```text
+/// vars[v] ↦ vars[v].copula(seed + v·0x9E3779B9)
+/// ```
+///
+/// # Errors
+/// [`ContinuousError::ConstantColumn`] for a constant column of any variable.
+///
+/// # Examples
+/// ```
+/// use infometer_continuous::{copula_variables, Samples};
+/// let x = Samples::from_column(&[3.0, 1.0, 2.0]).unwrap();
+/// let y = Samples::from_column(&[0.5, 0.7, 0.6]).unwrap();
+/// let c = copula_variables(&[&x, &y], 0).unwrap();
+/// assert_eq!(c[1], y.copula(0x9E37_79B9).unwrap());
+/// ```
+///
+/// # References
+/// Ince et al., Human Brain Mapping 38:1541, 2017.
+pub fn copula_variables(vars: &[&Samples], seed: u64) -> Result<Vec<Samples>> {
+    vars.iter()
+        .enumerate()
+        .map(|(v, s)| s.copula(variable_seed(seed, v)))
+        .collect()
+}
+
+/// The seed of variable v: seed + v·0x9E3779B9.
+pub(crate) fn variable_seed(seed: u64, v: usize) -> u64 {
+    seed.wrapping_add(v as u64 * 0x9E37_79B9)
+}
+
 impl Samples {
     /// The copula transform: each column replaced by the normal scores of its ranks.
     ///

@@ -48,6 +48,15 @@ pub(crate) fn ln_det(c: &DMatrix<f64>, what: &'static str) -> Result<f64> {
     }
 }
 
+/// Column indices of the (X, Z), (Y, Z), Z and (X, Y, Z) blocks of a covariance of [X | Y | Z].
+pub(crate) fn cmi_blocks(dx: usize, dy: usize, dz: usize) -> [Vec<usize>; 4] {
+    let iz: Vec<usize> = (dx + dy..dx + dy + dz).collect();
+    let xz: Vec<usize> = (0..dx).chain(iz.iter().copied()).collect();
+    let yz: Vec<usize> = (dx..dx + dy).chain(iz.iter().copied()).collect();
+    let all: Vec<usize> = (0..dx + dy + dz).collect();
+    [xz, yz, iz, all]
+}
+
 pub(crate) fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
     DMatrix::from_fn(idx.len(), idx.len(), |a, b| c[(idx[a], idx[b])])
 }
@@ -132,13 +141,7 @@ pub fn gaussian_cmi(x: &Samples, y: &Samples, z: &Samples) -> Result<f64> {
         });
     }
     let c = covariance(&x.hstack(y)?.hstack(z)?);
-    let (dx, dy, dz) = (x.dim(), y.dim(), z.dim());
-    let ix: Vec<usize> = (0..dx).collect();
-    let iy: Vec<usize> = (dx..dx + dy).collect();
-    let iz: Vec<usize> = (dx + dy..dx + dy + dz).collect();
-    let xz: Vec<usize> = ix.iter().chain(&iz).copied().collect();
-    let yz: Vec<usize> = iy.iter().chain(&iz).copied().collect();
-    let all: Vec<usize> = (0..dx + dy + dz).collect();
+    let [xz, yz, iz, all] = cmi_blocks(x.dim(), y.dim(), z.dim());
     let v = 0.5
         * (ln_det(&block(&c, &xz), "XZ")? + ln_det(&block(&c, &yz), "YZ")?
             - ln_det(&block(&c, &iz), "Z")?

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use statrs::function::gamma::digamma;
 
-use crate::gaussian::{block, covariance, ln_det};
+use crate::copula::copula_variables;
+use crate::gaussian::{block, cmi_blocks, covariance, ln_det};
 use crate::samples::check_same_n;
 use crate::{ContinuousError, Result, Samples};
 
@@ -72,14 +73,6 @@ pub fn gaussian_entropy_bias(n: usize, d: usize) -> Result<f64> {
     }
     let psi: f64 = (1..=d).map(|i| digamma((n - i) as f64 / 2.0)).sum();
     Ok(0.5 * d as f64 * (2f64.ln() - ((n - 1) as f64).ln()) + 0.5 * psi)
-}
-
-/// Normal scores of each variable, variable v with seed + v·0x9E3779B9.
-fn copulas(vars: &[&Samples], seed: u64) -> Result<Vec<Samples>> {
-    vars.iter()
-        .enumerate()
-        .map(|(v, s)| s.copula(seed.wrapping_add(v as u64 * 0x9E37_79B9)))
-        .collect()
 }
 
 /// ½ ln det of the covariance block `idx`, less its bias when asked: an entropy without its
@@ -154,7 +147,7 @@ pub fn gcmi_mi(x: &Samples, y: &Samples, cfg: &GcmiConfig) -> Result<f64> {
     check_same_n(x, y)?;
     let (n, dx, dy) = (x.n_samples(), x.dim(), y.dim());
     check_rows("gcmi", n, dx + dy)?;
-    let v = copulas(&[x, y], cfg.seed)?;
+    let v = copula_variables(&[x, y], cfg.seed)?;
     let c = covariance(&v[0].hstack(&v[1])?);
     let ix: Vec<usize> = (0..dx).collect();
     let iy: Vec<usize> = (dx..dx + dy).collect();
@@ -198,14 +191,9 @@ pub fn gcmi_cmi(x: &Samples, y: &Samples, z: &Samples, cfg: &GcmiConfig) -> Resu
     check_same_n(x, z)?;
     let (n, dx, dy, dz) = (x.n_samples(), x.dim(), y.dim(), z.dim());
     check_rows("gcmi", n, dx + dy + dz)?;
-    let v = copulas(&[x, y, z], cfg.seed)?;
+    let v = copula_variables(&[x, y, z], cfg.seed)?;
     let c = covariance(&v[0].hstack(&v[1])?.hstack(&v[2])?);
-    let ix: Vec<usize> = (0..dx).collect();
-    let iy: Vec<usize> = (dx..dx + dy).collect();
-    let iz: Vec<usize> = (dx + dy..dx + dy + dz).collect();
-    let xz: Vec<usize> = ix.iter().chain(&iz).copied().collect();
-    let yz: Vec<usize> = iy.iter().chain(&iz).copied().collect();
-    let all: Vec<usize> = (0..dx + dy + dz).collect();
+    let [xz, yz, iz, all] = cmi_blocks(dx, dy, dz);
     let bc = cfg.bias_correct;
     Ok(
         entropy_term(&c, &xz, n, bc, "XZ")? + entropy_term(&c, &yz, n, bc, "YZ")?

@@ -128,13 +128,10 @@ pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
             available: x.n_samples(),
         });
     }
-    let copy;
+    let scores;
     let (x, y) = if cfg.copula {
-        copy = (
-            x.copula(cfg.seed)?,
-            y.copula(cfg.seed.wrapping_add(0x9E37_79B9))?,
-        );
-        (&copy.0, &copy.1)
+        scores = crate::copula_variables(&[x, y], cfg.seed)?;
+        (&scores[0], &scores[1])
     } else {
         (x, y)
     };

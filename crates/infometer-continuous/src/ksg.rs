@@ -86,7 +86,7 @@ impl KsgConfig {
         vars.iter()
             .enumerate()
             .map(|(v, s)| {
-                let seed = self.seed.wrapping_add(v as u64 * 0x9E37_79B9);
+                let seed = crate::copula::variable_seed(self.seed, v);
                 let c;
                 let s = if self.copula {
                     c = s.copula(seed)?;

@@ -29,6 +29,7 @@ mod samples;
 mod significance;
 mod te;
 
+pub use copula::copula_variables;
 pub use entropy::{kl_entropy, knn_kl_divergence};
 pub use error::{ContinuousError, Result};
 pub use gaussian::{gaussian_cmi, gaussian_mi};

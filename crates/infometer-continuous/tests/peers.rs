@@ -13,18 +13,19 @@ const SKLEARN: [(usize, f64, f64); 2] = [
     (4, 0.308487903100918, 0.8280118112688775),
 ];
 
-#[test]
-fn ksg1_matches_scikit_learn() {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/data/sklearn_pairs.csv",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let rows: Vec<Vec<f64>> = text
-        .lines()
+/// The rows of a comma-separated fixture in `tests/data`, after its header line.
+fn read_csv(name: &str) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    text.lines()
         .skip(1)
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn ksg1_matches_scikit_learn() {
+    let rows = read_csv("sklearn_pairs.csv");
     let c = |j: usize| col(&rows.iter().map(|r| r[j]).collect::<Vec<_>>());
     for (k, want1, want2) in SKLEARN {
         let cfg = KsgConfig {
@@ -130,16 +131,7 @@ const FRITES: [(&str, f64); 6] = [
 
 #[test]
 fn gcmi_matches_frites() {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/data/gcmi_frites.csv",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let rows = read_csv("gcmi_frites.csv");
     let cols = |js: &[usize]| {
         let v: Vec<Vec<f64>> = js
             .iter()

@@ -116,11 +116,8 @@ pub fn estimate_mi_with_progress<F: FnMut(usize, Option<f64>)>(
     let (dx, dy) = (x.dim(), y.dim());
     let scores;
     let (x, y) = if cfg.copula {
-        scores = (
-            x.copula(cfg.seed)?,
-            y.copula(cfg.seed.wrapping_add(0x9E37_79B9))?,
-        );
-        (&scores.0, &scores.1)
+        scores = infometer_continuous::copula_variables(&[x, y], cfg.seed)?;
+        (&scores[0], &scores[1])
     } else {
         (x, y)
     };
