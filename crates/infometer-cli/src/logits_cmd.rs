@@ -542,7 +542,7 @@ fn read_bytes(spec: &str, n_seq: usize) -> Result<Vec<u64>> {
     if let Ok(total) = spec.parse::<u64>() {
         return Ok(vec![total]);
     }
-    let t = read_tensor(spec)?;
+    let t = read_tensor(spec).map_err(|e| anyhow!("--bytes {spec}: not a byte count, and {e}"))?;
     let Data::I64(v) = t.data else {
         bail!(
             "--bytes {spec}: expected integer byte counts, found {}",
@@ -567,10 +567,16 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         .base
         .parse()
         .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
-    if !(args.temperature.is_finite() && args.temperature > 0.0) {
+    let t = args.temperature;
+    if !(t.is_finite() && t > 0.0 && ((1.0 / t) as f32).is_finite()) {
+        // {:?} keeps 1e-320 short where {} would print every zero
+        let shown = if t != 0.0 && t.abs() < 1e-6 {
+            format!("{t:?}")
+        } else {
+            t.to_string()
+        };
         bail!(
-            "--temperature {}: must be finite and positive",
-            args.temperature
+            "--temperature {shown}: must be finite, positive and at least 1/f32::MAX (about 3e-39)"
         );
     }
     if args.chunk_rows == Some(0) {

@@ -22,6 +22,9 @@ impl StagedFile {
     /// # Errors
     /// One line naming the flag and the path when the folder is missing or not writable.
     pub fn create(target: &Path, flag: &'static str) -> Result<StagedFile> {
+        if target.is_dir() {
+            bail!("{flag} {}: is a folder; give a file name", target.display());
+        }
         let name = target
             .file_name()
             .ok_or_else(|| anyhow!("{flag} {}: needs a file name", target.display()))?

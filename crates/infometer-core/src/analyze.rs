@@ -135,14 +135,7 @@ impl<'a, T: Element> Analyze<'a, T> {
     pub fn run(&self) -> Result<TokenMeasures> {
         let n = self.logits.n_rows();
         let vocab = self.logits.vocab();
-        if !(self.temperature.is_finite() && self.temperature > 0.0) {
-            return Err(CoreError::InvalidParameter {
-                name: "temperature",
-                value: self.temperature,
-                reason: "must be finite and positive",
-            });
-        }
-        let inv_t = 1.0 / self.temperature;
+        let inv_t = kernel::inverse_temperature(self.temperature)?;
         if let Some(l) = self.labels {
             check_len("labels", n, l.len())?;
             for (row, &label) in l.iter().enumerate() {

@@ -117,13 +117,7 @@ pub fn cross_entropy<T: Element>(
             reason: "must lie in [0, 1]",
         });
     }
-    if !(opts.temperature.is_finite() && opts.temperature > 0.0) {
-        return Err(CoreError::InvalidParameter {
-            name: "temperature",
-            value: opts.temperature,
-            reason: "must be finite and positive",
-        });
-    }
+    kernel::inverse_temperature(opts.temperature)?;
     if let Some(w) = &opts.weights {
         if w.len() != v {
             return Err(CoreError::ShapeMismatch {

@@ -17,11 +17,28 @@ pub(crate) enum RowError {
     NoMass,
 }
 
+/// The inverse of a softmax temperature, checked: T finite and positive, and 1/T finite even
+/// in f32 (the lane type of f32 and f16 rows), so that no scaled difference is 0·∞.
+pub(crate) fn inverse_temperature(t: f64) -> crate::Result<f64> {
+    let inv = 1.0 / t;
+    if t.is_finite() && t > 0.0 && (inv as f32).is_finite() {
+        Ok(inv)
+    } else {
+        Err(crate::CoreError::InvalidParameter {
+            name: "temperature",
+            value: t,
+            reason: "must be finite, positive and at least 1/f32::MAX (about 3e-39)",
+        })
+    }
+}
+
 /// What one sweep over a row of logits gives, in nats, after scaling by `inv_t`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowStats {
     /// Largest scaled logit.
     pub(crate) max: f64,
+    /// Largest logit, unscaled.
+    pub(crate) max_raw: f64,
     /// ln Σ exp(x_i·inv_t − max): so log-sum-exp = max + ln_sum.
     pub(crate) ln_sum: f64,
     /// Shannon entropy of softmax(x·inv_t).
@@ -36,11 +53,12 @@ impl RowStats {
     pub(crate) fn lse(&self) -> f64 {
         self.max + self.ln_sum
     }
-    /// log p_j for a logit x_j (unscaled), relative to the row maximum: (x_j·inv_t − max) −
+    /// log p_j for a logit x_j (unscaled), relative to the row maximum: (x_j − max)·inv_t −
     /// ln_sum. Forming max + ln_sum first would round away ln_sum for large logits (a row
-    /// of 1e16s would lose its ln V); the difference x_j·inv_t − max is exact near the top.
+    /// of 1e16s would lose its ln V); the difference x_j − max is exact near the top, and it
+    /// cannot overflow when scaled, as x_j·inv_t can.
     pub(crate) fn log_prob(&self, x: f64, inv_t: f64) -> f64 {
-        (x * inv_t - self.max) - self.ln_sum
+        (x - self.max_raw) * inv_t - self.ln_sum
     }
 }
 
@@ -158,6 +176,7 @@ fn single_impl<L: Lane>(x: &[L], inv_t: f64) -> Result<RowStats, RowError> {
     let ln_sum = ss.ln();
     Ok(RowStats {
         max: m.widen() * inv_t,
+        max_raw: m.widen(),
         ln_sum,
         entropy: (ln_sum - tt / ss).max(0.0),
         top1,
@@ -308,6 +327,7 @@ fn pair_impl<L: Lane>(
     let (lsx, lsy) = (sx.ln(), sy.ln());
     let p = RowStats {
         max: mx.widen() * inv_t,
+        max_raw: mx.widen(),
         ln_sum: lsx,
         entropy: (lsx - tx / sx).max(0.0),
         top1: top_x,
@@ -315,6 +335,7 @@ fn pair_impl<L: Lane>(
     };
     let q = RowStats {
         max: my.widen() * inv_t,
+        max_raw: my.widen(),
         ln_sum: lsy,
         entropy: (lsy - ty / sy).max(0.0),
         top1: top_y,

@@ -96,7 +96,8 @@ pub struct PairDistances {
     pub renyi: Option<Vec<f64>>,
 }
 
-/// One row's log-probabilities into `out`: (x·inv_t − max) − ln Σ e^{x·inv_t − max}.
+/// One row's log-probabilities into `out`: (x − max)·inv_t − ln Σ e^{(x − max)·inv_t}, the
+/// difference taken before scaling so that nothing overflows.
 fn row_log_probs<T: Element>(
     x: &[T],
     inv_t: f64,
@@ -115,16 +116,18 @@ fn row_log_probs<T: Element>(
                 value: v,
             });
         }
-        let s = v * inv_t;
-        m = m.max(s);
-        out.push(s);
+        m = m.max(v);
+        out.push(v);
     }
     if m == f64::NEG_INFINITY {
         return Err(CoreError::NoMass { row });
     }
-    let ln_sum = out.iter().map(|s| (s - m).exp()).sum::<f64>().ln();
     for s in out.iter_mut() {
-        *s = (*s - m) - ln_sum;
+        *s = (*s - m) * inv_t;
+    }
+    let ln_sum = out.iter().map(|s| s.exp()).sum::<f64>().ln();
+    for s in out.iter_mut() {
+        *s -= ln_sum;
     }
     Ok(())
 }
@@ -177,17 +180,10 @@ pub fn pair_distances<T: Element>(
             got: m.len(),
         });
     }
-    if !(temperature.is_finite() && temperature > 0.0) {
-        return Err(CoreError::InvalidParameter {
-            name: "temperature",
-            value: temperature,
-            reason: "must be finite and positive",
-        });
-    }
+    let inv_t = crate::kernel::inverse_temperature(temperature)?;
     if let Some(a) = alpha {
         check_alpha(a)?;
     }
-    let inv_t = 1.0 / temperature;
     let rows: Vec<(f64, f64, f64)> = (0..n)
         .into_par_iter()
         .with_min_len(8)

@@ -215,3 +215,39 @@ fn error_messages_name_the_value() {
         .unwrap_err();
     assert_eq!(e.to_string(), "non-finite value NaN in logits at index 1");
 }
+
+#[test]
+fn tiny_temperatures_are_refused_and_large_scaled_logits_do_not_overflow() {
+    let x = [1e300f64, 0.0, 0.0, 1e300];
+    // 1/T overflows f32 (the lane type of f32 rows): refused, never 0·∞ = NaN
+    for t in [1e-320, 1e-39, 0.0, -1.0, f64::NAN] {
+        let r = Analyze::new(Rows::new(&x, 2).unwrap()).temperature(t).run();
+        assert!(
+            matches!(
+                r,
+                Err(CoreError::InvalidParameter {
+                    name: "temperature",
+                    ..
+                })
+            ),
+            "{t}"
+        );
+    }
+    // x·(1/T) overflows f64, x − max does not: the label on the maximum has NLL 0
+    let m = Analyze::new(Rows::new(&x, 2).unwrap())
+        .labels(&[0, 1])
+        .temperature(1e-10)
+        .run()
+        .unwrap();
+    assert_eq!(m.nll.as_ref().unwrap(), &vec![0.0, 0.0]);
+    let y = [0.0f64, 1e300, 0.0, 1e300];
+    let d = pair_distances(
+        Rows::new(&x, 2).unwrap(),
+        Rows::new(&y, 2).unwrap(),
+        1e-10,
+        Some(0.5),
+        None,
+    )
+    .unwrap();
+    assert_eq!(d.total_variation, vec![1.0, 0.0]);
+}
