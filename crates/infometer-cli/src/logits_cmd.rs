@@ -10,7 +10,7 @@ use infometer_core::{
 use serde_json::{Value, json};
 
 use crate::logits_report::{
-    Flags, MAX_LISTED, Sequences, TokenWriter, Uncertainty, WeightedCe, listed,
+    ChunkPos, Flags, MAX_LISTED, Sequences, TokenWriter, Uncertainty, WeightedCe, listed,
 };
 use crate::logits_state::LogitsState;
 use crate::npy::{self, Data, Tensor};
@@ -502,15 +502,21 @@ fn analyze_chunk(
     })
 }
 
-/// One streamed pass over every shard: `sink(measures, global_row0, (Σloss, Σw))` per chunk.
+/// Positions per sequence of a shard: its last axis before the vocabulary (a shard of shape
+/// [N, V] is one sequence of N, a single row one of 1).
+fn seq_len(shard: &Shard) -> u64 {
+    shard.lead.last().copied().unwrap_or(1).max(1) as u64
+}
+
+/// One streamed pass over every shard: `sink(measures, position, sums)` per chunk.
 fn pass(
     args: &LogitsArgs,
     shards: &[Shard],
     vocab: usize,
     o: &PassOpts<'_>,
-    sink: &mut dyn FnMut(&TokenMeasures, u64, ChunkSums) -> Result<()>,
+    sink: &mut dyn FnMut(&TokenMeasures, ChunkPos, ChunkSums) -> Result<()>,
 ) -> Result<()> {
-    let mut row_base = 0u64;
+    let (mut row_base, mut seq_base) = (0u64, 0u64);
     for shard in shards {
         let x = shard.logits.floats()?;
         let y = match &shard.reference {
@@ -529,10 +535,17 @@ fn pass(
         while r0 < shard.rows {
             let r1 = (r0 + step).min(shard.rows);
             let (m, sums) = analyze_chunk(o, shard, x, y, r0..r1, vocab)?;
-            sink(&m, row_base + r0 as u64, sums)?;
+            let pos = ChunkPos {
+                row0: row_base + r0 as u64,
+                seq0: seq_base,
+                local0: r0 as u64,
+                seq_len: seq_len(shard),
+            };
+            sink(&m, pos, sums)?;
             r0 = r1;
         }
         row_base += shard.rows as u64;
+        seq_base += shard.rows as u64 / seq_len(shard);
     }
     Ok(())
 }
@@ -629,13 +642,15 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         None => None,
     };
     let (shards, vocab) = open_shards(args)?;
-    let seq_len = shards[0].lead.last().copied().unwrap_or(1).max(1) as u64;
     let mut tokens = match &args.tokens_out {
-        Some(p) => Some(TokenWriter::create(p, seq_len)?),
+        Some(p) => Some(TokenWriter::create(p)?),
         None => None,
     };
     let total_rows: u64 = shards.iter().map(|s| s.rows as u64).sum();
-    let n_seq = (total_rows / seq_len) as usize;
+    let n_seq = shards
+        .iter()
+        .map(|s| s.rows as u64 / seq_len(s))
+        .sum::<u64>() as usize;
     let bytes = match &args.bytes {
         Some(spec) => Some(read_bytes(spec, n_seq)?),
         None => None,
@@ -687,20 +702,20 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         distances: (args.distances || args.renyi_alpha.is_some()).then_some(args.renyi_alpha),
     };
     let name = args.logits.join(", ");
-    pass(args, &shards, vocab, &opts, &mut |m, row0, c| {
+    pass(args, &shards, vocab, &opts, &mut |m, pos, c| {
         acc.add(m).map_err(|e| anyhow!("{name}: {e}"))?;
         if let Some(p) = per_token.as_mut() {
             p.add(m);
         }
         if let Some(s) = seqs.as_mut() {
-            s.add(m, row0, seq_len);
+            s.add(m, pos);
         }
-        unc.add(m, row0, vocab);
+        unc.add(m, pos.row0, vocab);
         if let Some(f) = flags.as_mut() {
-            f.add(m, row0);
+            f.add(m, pos.row0);
         }
         if let Some(t) = tokens.as_mut() {
-            t.add(m, row0)?;
+            t.add(m, pos)?;
         }
         totals.ce_loss += c.ce_loss;
         totals.ce_weight += c.ce_weight;
@@ -854,7 +869,7 @@ fn fit(args: &LogitsArgs, shards: &[Shard], vocab: usize, before: &Summary) -> R
             distances: None,
         };
         let mut acc = LogitsAccumulator::new(true, false);
-        let mut only_p = |m: &TokenMeasures, _: u64, _: ChunkSums| -> Result<()> {
+        let mut only_p = |m: &TokenMeasures, _: ChunkPos, _: ChunkSums| -> Result<()> {
             // the reference plays no part in the fit
             let mut m = m.clone();
             m.kl_pq = None;

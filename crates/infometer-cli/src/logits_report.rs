@@ -10,7 +10,29 @@ use crate::staged::StagedFile;
 /// `--tokens-out` or `--out`).
 pub const MAX_LISTED: usize = 1000;
 
-/// Per-sequence sums of NLL and token counts; sequence s holds rows s·len … (s+1)·len − 1.
+/// Where a chunk lies: its first row over all shards, and the sequences of its shard.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkPos {
+    /// Global index of the chunk's first row (shards in order).
+    pub row0: u64,
+    /// Global index of the shard's first sequence.
+    pub seq0: u64,
+    /// Index of the chunk's first row within its shard.
+    pub local0: u64,
+    /// Positions per sequence in this shard (the last axis before the vocabulary; a shard of
+    /// shape [N, V] is one sequence of N).
+    pub seq_len: u64,
+}
+
+impl ChunkPos {
+    /// (global sequence, position in it) of the chunk's row i.
+    pub fn sequence(&self, i: usize) -> (u64, u64) {
+        let r = self.local0 + i as u64;
+        (self.seq0 + r / self.seq_len, r % self.seq_len)
+    }
+}
+
+/// Per-sequence sums of NLL and token counts, sequences numbered over all shards.
 #[derive(Debug, Default)]
 pub struct Sequences {
     /// Σ NLL per sequence.
@@ -20,11 +42,11 @@ pub struct Sequences {
 }
 
 impl Sequences {
-    /// Adds a chunk whose first row is global row `row0` (over all shards).
-    pub fn add(&mut self, m: &TokenMeasures, row0: u64, seq_len: u64) {
+    /// Adds a chunk.
+    pub fn add(&mut self, m: &TokenMeasures, pos: ChunkPos) {
         let Some(nll) = &m.nll else { return };
         for (i, (&x, &ok)) in nll.iter().zip(&m.valid).enumerate() {
-            let s = ((row0 + i as u64) / seq_len) as usize;
+            let s = pos.sequence(i).0 as usize;
             if self.sum_nll.len() <= s {
                 self.sum_nll.resize(s + 1, 0.0);
                 self.tokens.resize(s + 1, 0);
@@ -144,7 +166,6 @@ pub struct WeightedCe {
 pub struct TokenWriter {
     file: StagedFile,
     buf: Vec<u8>,
-    seq_len: u64,
 }
 
 impl TokenWriter {
@@ -152,25 +173,18 @@ impl TokenWriter {
     ///
     /// # Errors
     /// One line naming `--tokens-out`.
-    pub fn create(path: &std::path::Path, seq_len: u64) -> Result<TokenWriter> {
+    pub fn create(path: &std::path::Path) -> Result<TokenWriter> {
         Ok(TokenWriter {
             file: StagedFile::create(path, "--tokens-out")?,
             buf: Vec::with_capacity(1 << 20),
-            seq_len,
         })
     }
 
-    /// Sets the sequence length of the next shard (shards may differ only in their first axis,
-    /// so it stays the same; kept for clarity).
-    pub fn set_seq_len(&mut self, seq_len: u64) {
-        self.seq_len = seq_len;
-    }
-
-    /// Writes the valid tokens of a chunk starting at global row `row0`, in nats.
+    /// Writes the valid tokens of a chunk, in nats.
     ///
     /// # Errors
     /// IO errors, naming `--tokens-out`.
-    pub fn add(&mut self, m: &TokenMeasures, row0: u64) -> Result<()> {
+    pub fn add(&mut self, m: &TokenMeasures, pos: ChunkPos) -> Result<()> {
         let f = |x: f64| -> Value {
             if x.is_finite() {
                 json!(x)
@@ -181,10 +195,10 @@ impl TokenWriter {
             }
         };
         for i in (0..m.valid.len()).filter(|&i| m.valid[i]) {
-            let row = row0 + i as u64;
+            let (sequence, position) = pos.sequence(i);
             let mut o = json!({
-                "sequence": row / self.seq_len,
-                "position": row % self.seq_len,
+                "sequence": sequence,
+                "position": position,
                 "entropy": m.entropy[i],
                 "top1": m.top1_index[i],
                 "top1_prob": m.top1_prob[i],

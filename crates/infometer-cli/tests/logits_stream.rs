@@ -707,3 +707,52 @@ fn distances_between_two_models_match_the_library_on_the_whole_array() {
     ]);
     assert!(!good && err.contains("--renyi-alpha -1"), "{err}");
 }
+
+#[test]
+fn two_dimensional_shards_are_one_sequence_each() {
+    // shards of shape [N, V] with different N: each is one sequence of its own length
+    let dir = tmpdir("seq2d");
+    let (_, pv) = load_f32("small_logits_p.npy");
+    let lv = load_i64("small_labels.npy");
+    let v = 1000;
+    let (a, b) = (dir.join("a.npy"), dir.join("b.npy"));
+    let (la, lb) = (dir.join("la.npy"), dir.join("lb.npy"));
+    write_npy(&a, &[3, v], "<f4", f32s(&pv[..3 * v]));
+    write_npy(&b, &[5, v], "<f4", f32s(&pv[3 * v..8 * v]));
+    write_npy(&la, &[3], "<i8", i64s(&lv[..3]));
+    write_npy(&lb, &[5], "<i8", i64s(&lv[3..8]));
+    let toks = dir.join("t.jsonl");
+    let out = dir.join("o");
+    let (sa, sb, sla, slb) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        la.to_str().unwrap(),
+        lb.to_str().unwrap(),
+    );
+    let r = ok(&[
+        "logits", "--logits", sa, sb, "--labels", sla, slb, "--per-sequence", "--bytes", "10",
+        "--json", "--chunk-rows", "2", "--tokens-out", toks.to_str().unwrap(), "--out",
+        out.to_str().unwrap(),
+    ]);
+    let nll = array(&out.join("nll.npy"));
+    let seqs = r["per_sequence_perplexity"].as_array().unwrap();
+    assert_eq!(seqs.len(), 2);
+    for (s, rows) in [(0usize, 0..3usize), (1, 3..8)] {
+        let n = rows.len() as f64;
+        let want = (nll[rows].iter().sum::<f64>() / n).exp();
+        assert!((seqs[s].as_f64().unwrap() - want).abs() <= 1e-12 * want);
+    }
+    let lines: Vec<Value> = std::fs::read_to_string(&toks)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pos: Vec<(u64, u64)> = lines
+        .iter()
+        .map(|t| (t["sequence"].as_u64().unwrap(), t["position"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        pos,
+        vec![(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3), (1, 4)]
+    );
+}
