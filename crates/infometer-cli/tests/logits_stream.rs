@@ -730,8 +730,22 @@ fn two_dimensional_shards_are_one_sequence_each() {
         lb.to_str().unwrap(),
     );
     let r = ok(&[
-        "logits", "--logits", sa, sb, "--labels", sla, slb, "--per-sequence", "--bytes", "10",
-        "--json", "--chunk-rows", "2", "--tokens-out", toks.to_str().unwrap(), "--out",
+        "logits",
+        "--logits",
+        sa,
+        sb,
+        "--labels",
+        sla,
+        slb,
+        "--per-sequence",
+        "--bytes",
+        "10",
+        "--json",
+        "--chunk-rows",
+        "2",
+        "--tokens-out",
+        toks.to_str().unwrap(),
+        "--out",
         out.to_str().unwrap(),
     ]);
     let nll = array(&out.join("nll.npy"));
@@ -749,10 +763,24 @@ fn two_dimensional_shards_are_one_sequence_each() {
         .collect();
     let pos: Vec<(u64, u64)> = lines
         .iter()
-        .map(|t| (t["sequence"].as_u64().unwrap(), t["position"].as_u64().unwrap()))
+        .map(|t| {
+            (
+                t["sequence"].as_u64().unwrap(),
+                t["position"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         pos,
-        vec![(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3), (1, 4)]
+        vec![
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (1, 0),
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (1, 4)
+        ]
     );
 }
