@@ -36,6 +36,10 @@ pub struct CommonArgs {
     /// (ties broken by a permutation seeded with --seed), so the estimate depends on ranks alone.
     #[arg(long)]
     pub copula: bool,
+    /// Field delimiter of a text input: comma, semicolon, tab or space (default: detected
+    /// from the first lines; `;`, tab and `,` win over whitespace when on every line).
+    #[arg(long)]
+    pub delimiter: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -158,7 +162,11 @@ pub struct MultiInfoArgs {
 }
 
 fn load(c: &CommonArgs) -> Result<Table> {
-    let t = read_table(&c.input)?;
+    let delimiter = match &c.delimiter {
+        Some(d) => Some(d.parse().map_err(|e| anyhow!("--delimiter {e}"))?),
+        None => None,
+    };
+    let t = read_table(&c.input, delimiter)?;
     select_rows(&t, c.rows.as_deref()).map_err(|e| anyhow!("{}: {e}", c.input))
 }
 

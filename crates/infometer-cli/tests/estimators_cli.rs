@@ -483,3 +483,129 @@ fn copula_refusals_name_the_flag() {
     ];
     check_refusals(&cases);
 }
+
+#[test]
+fn the_table_reader_keeps_names_quotes_and_bom_and_refuses_what_it_cannot_read() {
+    // names with spaces, quoted numbers, a BOM, `;` with '.' decimals, tabs, and JIDT's
+    // whitespace text: the same two columns every time
+    let mut s = 5u64;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let pairs: Vec<(f64, f64)> = (0..300)
+        .map(|_| {
+            let a = u();
+            (a, a + 0.3 * u())
+        })
+        .collect();
+    let body = |sep: &str, quote: bool| -> String {
+        pairs
+            .iter()
+            .map(|(a, b)| {
+                if quote {
+                    format!("\"{a}\"{sep}\"{b}\"\n")
+                } else {
+                    format!("{a}{sep}{b}\n")
+                }
+            })
+            .collect()
+    };
+    let files = [
+        tmp(
+            "names.csv",
+            &format!("heart rate,breath volume\n{}", body(",", false)),
+        ),
+        tmp(
+            "quoted.csv",
+            &format!("\"heart rate\",\"breath volume\"\n{}", body(",", true)),
+        ),
+        tmp(
+            "bom.csv",
+            &format!("\u{feff}heart rate,breath volume\n{}", body(",", false)),
+        ),
+        tmp(
+            "semi.csv",
+            &format!("heart rate;breath volume\n{}", body(";", false)),
+        ),
+        tmp(
+            "tabs.tsv",
+            &format!("heart rate\tbreath volume\n{}", body("\t", false)),
+        ),
+        tmp("jidt.txt", &format!("% JIDT text\n{}", body("   ", false))),
+    ];
+    let mut estimates = Vec::new();
+    for f in &files {
+        let (x, y) = if f.ends_with("jidt.txt") {
+            ("0", "1")
+        } else {
+            ("heart rate", "breath volume")
+        };
+        let (ok, v, err) = run(&["mi", "--input", f, "--x", x, "--y", y, "--json"]);
+        assert!(ok, "{f}: {err}");
+        assert_eq!(v["n_samples"], 300, "{f}");
+        estimates.push(v["estimate"].as_f64().unwrap());
+    }
+    assert!(
+        estimates.iter().all(|e| *e == estimates[0]),
+        "{estimates:?}"
+    );
+    let decimal_commas = tmp("commas.csv", "a;b\n-0,205;-0,749\n0,5;1,25\n");
+    let typo_first = tmp("typo.csv", "1.5,2o\n3,4\n5,6\n");
+    let typo_later = tmp("typo2.csv", "a,b\n1.5,2\n3,x4\n");
+    let ragged = tmp("ragged.csv", "a,b\n1,2\n3\n");
+    let quote = tmp("quote.csv", "a,b\n1,\"2\n3,4\n5,6\n");
+    check_refusals(&[
+        (
+            vec!["mi", "--input", &decimal_commas, "--x", "a", "--y", "b"],
+            "line 2, column 0 (a): \"-0,205\" has a decimal comma",
+        ),
+        (
+            vec!["mi", "--input", &typo_first, "--x", "0", "--y", "1"],
+            "line 1: the first row mixes numbers and text (column 1: \"2o\")",
+        ),
+        (
+            vec!["mi", "--input", &typo_later, "--x", "a", "--y", "b"],
+            "line 3, column 1 (b): non-numeric cell \"x4\"",
+        ),
+        (
+            vec!["mi", "--input", &ragged, "--x", "a", "--y", "b"],
+            "line 3: 1 fields, expected 2",
+        ),
+        (
+            vec!["mi", "--input", &quote, "--x", "a", "--y", "b"],
+            "line 2, column 1: a quoted field runs past its line",
+        ),
+        (
+            vec![
+                "mi",
+                "--input",
+                &files[0],
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--delimiter",
+                "pipe",
+            ],
+            "--delimiter \"pipe\"",
+        ),
+    ]);
+    // an explicit delimiter overrides the detection
+    let (ok, v, err) = run(&[
+        "mi",
+        "--input",
+        &files[3],
+        "--x",
+        "heart rate",
+        "--y",
+        "breath volume",
+        "--delimiter",
+        "semicolon",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(v["estimate"].as_f64().unwrap(), estimates[0]);
+}
