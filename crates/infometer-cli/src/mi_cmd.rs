@@ -161,6 +161,50 @@ pub struct MultiInfoArgs {
     pub estimator: String,
 }
 
+/// The estimators of `mi`, `te`, `entropy` and `multi-info`, for the check made before any
+/// file is read.
+const MI_ESTIMATORS: &[&str] = &[
+    "ksg1",
+    "ksg2",
+    "kde",
+    "box",
+    "gaussian",
+    "gcmi",
+    "mixed",
+    "gcmi-mixed",
+    "mine",
+    "dv",
+    "nwj",
+    "infonce",
+];
+const TE_ESTIMATORS: &[&str] = &["ksg1", "ksg2", "gaussian", "gcmi"];
+const ENTROPY_ESTIMATORS: &[&str] = &["kl", "kl-euclidean"];
+const MULTI_INFO_ESTIMATORS: &[&str] = &["ksg1", "ksg2"];
+
+/// Most surrogates a permutation test may ask for: beyond this the p-value's resolution
+/// (1/(S+1)) no longer matters and the run would take hours.
+pub const MAX_PERMUTATIONS: usize = 100_000;
+
+/// Refuses an unknown `--estimator` before any file is read, listing the choices.
+fn check_estimator(name: &str, choices: &[&str]) -> Result<()> {
+    if choices.contains(&name) {
+        Ok(())
+    } else {
+        bail!("--estimator {name}: expected one of {}", choices.join(", "))
+    }
+}
+
+/// Refuses a `--permutations` count of 0 or above [`MAX_PERMUTATIONS`] before any work.
+fn check_permutations(p: Option<usize>) -> Result<()> {
+    match p {
+        Some(0) => bail!("--permutations 0: must be at least 1"),
+        Some(n) if n > MAX_PERMUTATIONS => bail!(
+            "--permutations {n}: at most {MAX_PERMUTATIONS} (the p-value's resolution is already 1e-5)"
+        ),
+        _ => Ok(()),
+    }
+}
+
 fn load(c: &CommonArgs) -> Result<Table> {
     let delimiter = match &c.delimiter {
         Some(d) => Some(d.parse().map_err(|e| anyhow!("--delimiter {e}"))?),
@@ -246,6 +290,8 @@ fn add_test(v: &mut Value, t: &ic::PermutationTest, n: usize) {
 /// Bad files, columns, settings or data, as one-line messages.
 pub fn run_mi(a: &MiArgs) -> Result<Value> {
     let c = &a.common;
+    check_estimator(&a.estimator, MI_ESTIMATORS)?;
+    check_permutations(a.permutations)?;
     let t = load(c)?;
     let ctx = |e: ic::ContinuousError| anyhow!("{}: {e}", c.input);
     let x = samples(
@@ -367,6 +413,8 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
 /// Bad files, columns, settings or data, as one-line messages.
 pub fn run_te(a: &TeArgs) -> Result<Value> {
     let c = &a.common;
+    check_estimator(&a.estimator, TE_ESTIMATORS)?;
+    check_permutations(a.permutations)?;
     let t = load(c)?;
     let one = |spec: &str, flag: &str| -> Result<usize> {
         let v = parse_cols(spec, &t).map_err(|e| anyhow!("{flag}: {e}"))?;
@@ -420,6 +468,7 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
 /// Bad files, columns, settings or data, as one-line messages.
 pub fn run_entropy(a: &EntropyArgs) -> Result<Value> {
     let c = &a.common;
+    check_estimator(&a.estimator, ENTROPY_ESTIMATORS)?;
     if c.copula {
         bail!(
             "--copula does not apply to entropy: differential entropy changes under monotone maps \
@@ -450,6 +499,7 @@ pub fn run_entropy(a: &EntropyArgs) -> Result<Value> {
 /// Bad files, columns, settings or data, as one-line messages.
 pub fn run_multi_info(a: &MultiInfoArgs) -> Result<Value> {
     let c = &a.common;
+    check_estimator(&a.estimator, MULTI_INFO_ESTIMATORS)?;
     let t = load(c)?;
     let cols = parse_cols(&a.cols, &t).map_err(|e| anyhow!("--cols: {e}"))?;
     let vars: Vec<Samples> = cols
@@ -494,6 +544,7 @@ fn run_neural(
         .map(|s| s.trim().parse::<usize>())
         .collect::<Result<_, _>>()
         .map_err(|_| anyhow!("--hidden {}: expected comma-separated widths", na.hidden))?;
+    check_critic_memory(&hidden, x.dim() + y.dim(), na.batch, &na.hidden)?;
     let backend = match na.backend.as_str() {
         "flex" => BackendChoice::Flex,
         "ndarray" => BackendChoice::NdArray,
@@ -548,6 +599,40 @@ fn run_neural(
         o.insert("near_ceiling".into(), json!(e.near_ceiling));
     }
     Ok(out)
+}
+
+/// Bytes of memory available to this process, from /proc/meminfo (None where unknown).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Refuses, before any work, a critic whose parameters (with Adam's two moments and the
+/// gradients) and activations (forward and backward, for the B² pairs a batch scores) would
+/// not fit in the memory available; names `--hidden` and the size.
+fn check_critic_memory(hidden: &[usize], inputs: usize, batch: usize, flag: &str) -> Result<()> {
+    let widths: Vec<u128> = std::iter::once(inputs as u128)
+        .chain(hidden.iter().map(|&h| h as u128))
+        .chain(std::iter::once(1))
+        .collect();
+    let params: u128 = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+    let pairs = (batch as u128).saturating_mul(batch as u128);
+    let activations = pairs.saturating_mul(widths.iter().sum::<u128>());
+    let bytes = 4u128
+        .saturating_mul(params.saturating_mul(4))
+        .saturating_add(4u128.saturating_mul(activations).saturating_mul(2));
+    if let Some(avail) = available_memory() {
+        if bytes > u128::from(avail) {
+            bail!(
+                "--hidden {flag}: the critic needs about {:.1} GB ({params} parameters, activations for {pairs} pairs of --batch {batch}), more than the {:.1} GB available",
+                bytes as f64 / 1e9,
+                avail as f64 / 1e9
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Longest wait for the child's probe: a software Vulkan driver compiles its first kernels in

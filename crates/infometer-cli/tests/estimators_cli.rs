@@ -609,3 +609,108 @@ fn the_table_reader_keeps_names_quotes_and_bom_and_refuses_what_it_cannot_read()
     assert!(ok, "{err}");
     assert_eq!(v["estimate"].as_f64().unwrap(), estimates[0]);
 }
+
+#[test]
+fn settings_are_checked_before_any_file_is_read_or_work_starts() {
+    let f = gaussian_file();
+    check_refusals(&[
+        // the file does not exist: the estimator is refused first, with the choices
+        (
+            vec![
+                "mi",
+                "--input",
+                "/no/such/file",
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "foo",
+            ],
+            "--estimator foo: expected one of ksg1, ksg2, kde, box, gaussian, gcmi",
+        ),
+        (
+            vec![
+                "te",
+                "--input",
+                "/no/such/file",
+                "--source",
+                "0",
+                "--target",
+                "1",
+                "--estimator",
+                "kde",
+            ],
+            "--estimator kde: expected one of ksg1, ksg2, gaussian, gcmi",
+        ),
+        (
+            vec![
+                "entropy",
+                "--input",
+                "/no/such/file",
+                "--cols",
+                "0",
+                "--estimator",
+                "ksg1",
+            ],
+            "--estimator ksg1: expected one of kl, kl-euclidean",
+        ),
+        (
+            vec![
+                "multi-info",
+                "--input",
+                "/no/such/file",
+                "--cols",
+                "0-1",
+                "--estimator",
+                "gcmi",
+            ],
+            "--estimator gcmi: expected one of ksg1, ksg2",
+        ),
+        (
+            vec![
+                "mi",
+                "--input",
+                "/no/such/file",
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--permutations",
+                "1000000000",
+            ],
+            "--permutations 1000000000: at most 100000",
+        ),
+        (
+            vec![
+                "mi",
+                "--input",
+                &f,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--permutations",
+                "0",
+            ],
+            "--permutations 0: must be at least 1",
+        ),
+        // a critic that cannot fit is refused at once, not after allocating
+        (
+            vec![
+                "mi",
+                "--input",
+                &f,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "mine",
+                "--hidden",
+                "100000000",
+            ],
+            "--hidden 100000000: the critic needs about",
+        ),
+    ]);
+}
