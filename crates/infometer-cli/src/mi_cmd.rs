@@ -623,14 +623,12 @@ fn check_critic_memory(hidden: &[usize], inputs: usize, batch: usize, flag: &str
     let bytes = 4u128
         .saturating_mul(params.saturating_mul(4))
         .saturating_add(4u128.saturating_mul(activations).saturating_mul(2));
-    if let Some(avail) = available_memory() {
-        if bytes > u128::from(avail) {
-            bail!(
-                "--hidden {flag}: the critic needs about {:.1} GB ({params} parameters, activations for {pairs} pairs of --batch {batch}), more than the {:.1} GB available",
-                bytes as f64 / 1e9,
-                avail as f64 / 1e9
-            );
-        }
+    if let Some(avail) = available_memory().filter(|&a| bytes > u128::from(a)) {
+        bail!(
+            "--hidden {flag}: the critic needs about {:.1} GB ({params} parameters, activations for {pairs} pairs of --batch {batch}), more than the {:.1} GB available",
+            bytes as f64 / 1e9,
+            avail as f64 / 1e9
+        );
     }
     Ok(())
 }
