@@ -19,7 +19,15 @@ pub fn report(full_series: bool) -> Result<String> {
     let f4 = |x: f64| format!("{x:.4}");
 
     writeln!(o, "infometer healthcare scenarios").ok();
-    writeln!(o, "==============================\n").ok();
+    writeln!(o, "==============================").ok();
+    writeln!(
+        o,
+        "Abbreviations: CE = cross-entropy, PPL = perplexity, OOD = out of distribution,\n\
+         KL = Kullback–Leibler divergence, JS = Jensen–Shannon divergence,\n\
+         MI = mutual information, TE = transfer entropy, IC025 = lower 2.5% bound of the\n\
+         information component.\n"
+    )
+    .ok();
 
     // 1. triage
     writeln!(o, "1. Triage by uncertainty").ok();
@@ -101,12 +109,12 @@ pub fn report(full_series: bool) -> Result<String> {
     // 3. class weights
     writeln!(
         o,
-        "3. Rare critical condition in training (sepsis weighted 10x)"
+        "3. Rare critical condition in training: class-weighted cross-entropy (sepsis weighted 10x)"
     )
     .ok();
     writeln!(
         o,
-        "------------------------------------------------------------"
+        "------------------------------------------------------------------------------------------"
     )
     .ok();
     let (logits, labels) = class_weights::imbalanced_batch(1000, 0.04, 11);
@@ -183,12 +191,12 @@ pub fn report(full_series: bool) -> Result<String> {
     // 5. drift
     writeln!(
         o,
-        "5. Drift monitoring (JS to the reference window; alarm after 2 windows above threshold)"
+        "5. Drift monitoring (Jensen–Shannon divergence to the reference window; alarm after 2 windows above threshold)"
     )
     .ok();
     writeln!(
         o,
-        "----------------------------------------------------------------------------------------"
+        "--------------------------------------------------------------------------------------------------------------"
     )
     .ok();
     let (reference, windows) = drift::simulate(12, 2000, Some(7), 31);
@@ -224,12 +232,12 @@ pub fn report(full_series: bool) -> Result<String> {
     // 6. biomarkers
     writeln!(
         o,
-        "6. Biomarker ranking: MI (Ross mixed estimator, 99 permutations) vs Pearson r"
+        "6. Biomarker ranking: mutual information (Ross mixed estimator, 99 permutations) vs Pearson r"
     )
     .ok();
     writeln!(
         o,
-        "------------------------------------------------------------------------------"
+        "---------------------------------------------------------------------------------------------"
     )
     .ok();
     let (outcome, markers) = biomarkers::synthetic_cohort(600, 41);
@@ -307,12 +315,12 @@ pub fn report(full_series: bool) -> Result<String> {
     // 8. physiology
     writeln!(
         o,
-        "8. Heart rate and breathing in sleep apnea (SFI set B; KSG k = 4, nats)"
+        "8. Heart rate and breathing in sleep apnea: mutual information and transfer entropy (SFI set B; KSG k = 4, nats)"
     )
     .ok();
     writeln!(
         o,
-        "------------------------------------------------------------------------"
+        "----------------------------------------------------------------------------------------------------------------"
     )
     .ok();
     let rec = physio::parse(physio::SFI_DATA)?;

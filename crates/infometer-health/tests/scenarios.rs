@@ -163,3 +163,21 @@ fn reports_display_and_serialize() {
     .unwrap();
     assert!(s.to_string().ends_with("→ SIGNAL"));
 }
+
+#[test]
+fn demo_names_each_measure_in_full() {
+    // readers who do not know the abbreviations find every measure named at least once
+    let r = demo::report(false).unwrap();
+    for name in [
+        "cross-entropy",
+        "perplexity",
+        "entropy",
+        "Kullback–Leibler divergence",
+        "Jensen–Shannon divergence",
+        "mutual information",
+        "transfer entropy",
+        "out of distribution",
+    ] {
+        assert!(r.contains(name), "{name} is never named in full");
+    }
+}
