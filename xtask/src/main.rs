@@ -24,6 +24,10 @@ const TASKS: &[(&str, &str)] = &[
     ),
     ("test", "the default test suite (the README's test command)"),
     (
+        "lints",
+        "fmt --check, clippy -D warnings and rustdoc -D warnings (what .ci/run runs after the tests)",
+    ),
+    (
         "slow",
         "the long runs kept out of the default suite (#[ignore]: benchmark gates, heavy tails), then the neural suite on burn-ndarray",
     ),
@@ -75,24 +79,10 @@ fn main() -> Result<()> {
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match args.first().map(String::as_str) {
         Some("ci") => {
-            cargo(&["fmt", "--all", "--", "--check"], &[])?;
-            cargo(
-                &[
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-                &[],
-            )?;
-            cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")])?;
-            cargo(
-                &["doc", "--workspace", "--no-deps"],
-                &[("RUSTDOCFLAGS", "-D warnings")],
-            )
+            lints()?;
+            cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")])
         }
+        Some("lints") => lints(),
         Some("demo") => {
             let mut a = vec![
                 "run",
@@ -205,6 +195,26 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// fmt --check, clippy with warnings denied, and rustdoc with warnings denied.
+fn lints() -> Result<()> {
+    cargo(&["fmt", "--all", "--", "--check"], &[])?;
+    cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
 }
 
 /// Runs a script of `benches/peers/` with the Beyond Normal venv's Python against the release
