@@ -2,9 +2,7 @@
 
 #![warn(missing_docs)]
 
-pub mod logits_cmd;
-pub mod logits_report;
-pub mod logits_state;
+pub mod logits;
 pub mod mi_cmd;
 pub mod npy;
 pub mod staged;

@@ -1,7 +1,7 @@
 //! The `infometer` command: information measures from files (logits tensors, tables, samples).
 
 use clap::{Parser, Subcommand};
-use infometer_cli::{logits_cmd, logits_state, mi_cmd, table_cmd};
+use infometer_cli::{logits, mi_cmd, table_cmd};
 
 /// Information measures for language models and data.
 #[derive(Parser)]
@@ -14,9 +14,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Per-token entropy, NLL, perplexity, calibration, KL and JS of logits tensors.
-    Logits(logits_cmd::LogitsArgs),
+    Logits(logits::LogitsArgs),
     /// Combines state files of `logits --state` (shards, batches, workers) into one report.
-    Merge(logits_state::MergeArgs),
+    Merge(logits::state::MergeArgs),
     /// Entropies and mutual information of a joint table of counts.
     Table(table_cmd::TableArgs),
     /// Mutual information (or conditional MI with --z) between columns of a sample file.
@@ -42,8 +42,8 @@ fn main() {
         std::process::exit(mi_cmd::probe_backend_here(backend));
     }
     let (res, as_json) = match &cli.command {
-        Command::Logits(a) => (logits_cmd::run(a), a.json),
-        Command::Merge(a) => (logits_state::run_merge(a), a.json),
+        Command::Logits(a) => (logits::run(a), a.json),
+        Command::Merge(a) => (logits::state::run_merge(a), a.json),
         Command::Table(a) => (table_cmd::run(a), a.json),
         Command::Mi(a) => (mi_cmd::run_mi(a), a.common.json),
         Command::Te(a) => (mi_cmd::run_te(a), a.common.json),

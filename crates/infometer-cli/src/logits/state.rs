@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow, bail};
 use infometer_core::{Base, LogitsAccumulator};
 use serde_json::{Value, json};
 
-use crate::logits_cmd::report_json;
+use super::report_json;
 
 /// The `format` field of a state file.
 pub const STATE_FORMAT: &str = "infometer-logits-state";
