@@ -784,3 +784,64 @@ fn two_dimensional_shards_are_one_sequence_each() {
         ]
     );
 }
+
+#[test]
+fn the_perplexity_profile_matches_windows_summed_by_hand() {
+    let dir = tmpdir("profile");
+    let (p, l) = (data("small_logits_p.npy"), data("small_labels.npy"));
+    let out = dir.join("o");
+    let r = ok(&[
+        "logits",
+        "--logits",
+        &p,
+        "--labels",
+        &l,
+        "--profile-window",
+        "5",
+        "--profile-stride",
+        "3",
+        "--chunk-rows",
+        "7",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let nll = array(&out.join("nll.npy"));
+    let prof = &r["perplexity_profile"];
+    let windows = prof["windows"].as_array().unwrap();
+    // two sequences of 16: windows start at 0, 3, 6, 9, 12 (the last, 12..16, reaches the end)
+    assert_eq!(windows.len(), 10);
+    let mut best = (0.0f64, 0u64, 0u64);
+    for w in windows {
+        let (s, a, b) = (
+            w["sequence"].as_u64().unwrap() as usize,
+            w["start"].as_u64().unwrap() as usize,
+            w["end"].as_u64().unwrap() as usize,
+        );
+        let slice = &nll[s * 16 + a..s * 16 + b];
+        let want = (slice.iter().sum::<f64>() / slice.len() as f64).exp();
+        let got = w["perplexity"].as_f64().unwrap();
+        assert!((got - want).abs() <= 1e-12 * want, "{w}");
+        if got > best.0 {
+            best = (got, s as u64, a as u64);
+        }
+    }
+    assert_eq!(prof["peak"]["sequence"], best.1);
+    assert_eq!(prof["peak"]["start"], best.2);
+    let (good, _, err) = run(&["logits", "--logits", &p, "--profile-window", "4", "--json"]);
+    assert!(
+        !good && err.contains("--profile-window: needs --labels"),
+        "{err}"
+    );
+    let (good, _, err) = run(&[
+        "logits",
+        "--logits",
+        &p,
+        "--labels",
+        &l,
+        "--profile-window",
+        "0",
+        "--json",
+    ]);
+    assert!(!good && err.contains("must be at least 1"), "{err}");
+}

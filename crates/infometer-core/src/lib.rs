@@ -58,8 +58,8 @@ pub use error::{CoreError, Result};
 pub use flags::{SurprisalThreshold, surprisal_flags};
 pub use pairwise::{PairDistances, pair_distances, renyi_divergence};
 pub use perplexity::{
-    PerplexityAccumulator, Window, per_sequence_perplexity, perplexity, sliding_window_perplexity,
-    sliding_windows,
+    PerplexityAccumulator, ProfileWindow, Window, per_sequence_perplexity, perplexity,
+    perplexity_profile, sliding_window_perplexity, sliding_windows,
 };
 pub use report::{DEFAULT_UNCERTAINTY_THRESHOLD, PredictionReport, Summary};
 pub use rlhf::{KlEstimates, distillation_loss, kl_estimators, kl_penalized_rewards};

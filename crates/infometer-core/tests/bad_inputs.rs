@@ -251,3 +251,16 @@ fn tiny_temperatures_are_refused_and_large_scaled_logits_do_not_overflow() {
     .unwrap();
     assert_eq!(d.total_variation, vec![1.0, 0.0]);
 }
+
+#[test]
+fn the_perplexity_profile_keeps_an_infinite_token_in_its_own_windows() {
+    let nll = [1.0, f64::INFINITY, 2.0, 2.0, 3.0, 3.0];
+    let valid = [true, true, true, true, false, false];
+    let p = perplexity_profile(&nll, &valid, 2, 2).unwrap();
+    assert_eq!(p[0].perplexity, f64::INFINITY);
+    assert!((p[1].perplexity - 2f64.exp()).abs() < 1e-12);
+    assert!(p[2].perplexity.is_nan() && p[2].n_tokens == 0);
+    assert!(perplexity_profile(&nll, &valid, 0, 1).is_err());
+    assert!(perplexity_profile(&nll, &valid[..5], 2, 1).is_err());
+    assert!(perplexity_profile(&[], &[], 2, 1).is_err());
+}

@@ -21,7 +21,7 @@ use pass::{ChunkSums, PassOpts, pass};
 pub use report::report_json;
 use report::{PerToken, b_nats, fit, num, num_or_null, reliability_svg};
 pub use shards::shift;
-use shards::{open_shards, out_shape, seq_len};
+use shards::{Shard, open_shards, out_shape, seq_len};
 
 /// Arguments of `infometer logits`.
 #[derive(Debug, Clone, clap::Args)]
@@ -103,6 +103,13 @@ pub struct LogitsArgs {
     /// Mean per-token Rényi divergence D_α(P‖Q) of this order (needs --ref-logits).
     #[arg(long = "renyi-alpha", allow_hyphen_values = true)]
     pub renyi_alpha: Option<f64>,
+    /// Local perplexity profile: perplexity over windows of this many tokens within each
+    /// sequence, to find the surprising stretches of a long text.
+    #[arg(long = "profile-window")]
+    pub profile_window: Option<usize>,
+    /// Tokens between the starts of profile windows (default: the window, so they tile).
+    #[arg(long = "profile-stride")]
+    pub profile_stride: Option<usize>,
     /// One JSON line per scored token, written as the rows stream (all or nothing).
     #[arg(long = "tokens-out")]
     pub tokens_out: Option<PathBuf>,
@@ -150,6 +157,61 @@ fn read_bytes(spec: &str, n_seq: usize) -> Result<Vec<u64>> {
     v.iter()
         .map(|&b| u64::try_from(b).map_err(|_| anyhow!("--bytes {spec}: negative count {b}")))
         .collect()
+}
+
+/// The local perplexity profile of every sequence (rows in stream order), with its peak.
+fn profile(
+    shards: &[Shard],
+    nll: &[f64],
+    valid: &[bool],
+    window: usize,
+    stride: usize,
+) -> Result<Value> {
+    let mut windows = Vec::new();
+    let mut peak: Option<(u64, infometer_core::ProfileWindow)> = None;
+    let (mut row, mut sequence) = (0usize, 0u64);
+    for shard in shards {
+        let len = seq_len(shard) as usize;
+        for _ in 0..shard.rows / len {
+            let p = infometer_core::perplexity_profile(
+                &nll[row..row + len],
+                &valid[row..row + len],
+                window,
+                stride,
+            )
+            .map_err(|e| anyhow!("--profile-window {window}: {e}"))?;
+            for w in p {
+                // NaN (a window without valid tokens) never wins; +inf does
+                if !w.perplexity.is_nan() && peak.is_none_or(|(_, b)| w.perplexity > b.perplexity) {
+                    peak = Some((sequence, w));
+                }
+                windows.push((sequence, w));
+            }
+            row += len;
+            sequence += 1;
+        }
+    }
+    let as_json = |(s, w): &(u64, infometer_core::ProfileWindow)| {
+        json!({"sequence": s, "start": w.start, "end": w.end, "n_tokens": w.n_tokens,
+               "perplexity": num_or_null_inf(w.perplexity)})
+    };
+    Ok(json!({
+        "window": window,
+        "stride": stride,
+        "n_windows": windows.len(),
+        "windows": windows.iter().take(MAX_LISTED).map(as_json).collect::<Vec<_>>(),
+        "windows_cut": windows.len() > MAX_LISTED,
+        "peak": peak.as_ref().map(as_json),
+    }))
+}
+
+/// A number, "inf" for +inf, null for NaN (a window without valid tokens).
+fn num_or_null_inf(x: f64) -> Value {
+    if x == f64::INFINITY {
+        json!("inf")
+    } else {
+        num_or_null(x)
+    }
 }
 
 /// Runs the command and returns the JSON object it prints.
@@ -208,12 +270,19 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         (args.class_weights.is_some(), "--class-weights"),
         (args.label_smoothing > 0.0, "--label-smoothing"),
         (args.fit_temperature, "--fit-temperature"),
+        (args.profile_window.is_some(), "--profile-window"),
     ];
     if let Some((_, flag)) = needs_labels
         .iter()
         .find(|(on, _)| *on && args.labels.is_empty())
     {
         bail!("{flag}: needs --labels");
+    }
+    if args.profile_stride.is_some() && args.profile_window.is_none() {
+        bail!("--profile-stride: needs --profile-window");
+    }
+    if args.profile_window == Some(0) || args.profile_stride == Some(0) {
+        bail!("--profile-window/--profile-stride: must be at least 1");
     }
     // outputs are checked (and the files staged) before any work
     if let Some(dir) = &args.out {
@@ -276,6 +345,9 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         positions: Vec::new(),
     };
     let mut totals = ChunkSums::default();
+    // per-token NLL and validity, kept only for the profile
+    let mut stream: Option<(Vec<f64>, Vec<bool>)> =
+        args.profile_window.map(|_| (Vec::new(), Vec::new()));
     let opts = PassOpts {
         temperature: args.temperature,
         ignore_index: args.ignore_index,
@@ -298,6 +370,10 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         }
         if let Some(t) = tokens.as_mut() {
             t.add(m, pos)?;
+        }
+        if let (Some((nll, valid)), Some(x)) = (stream.as_mut(), &m.nll) {
+            nll.extend_from_slice(x);
+            valid.extend_from_slice(&m.valid);
         }
         totals.ce_loss += c.ce_loss;
         totals.ce_weight += c.ce_weight;
@@ -379,6 +455,10 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
                 .collect();
             out["per_sequence_bits_per_byte"] = json!(bpb);
         }
+    }
+    if let (Some(w), Some((nll, valid))) = (args.profile_window, &stream) {
+        out["perplexity_profile"] =
+            profile(&shards, nll, valid, w, args.profile_stride.unwrap_or(w))?;
     }
     if args.fit_temperature {
         out["temperature_fit"] = fit(args, &shards, vocab, &summary)?;
