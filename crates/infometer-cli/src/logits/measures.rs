@@ -185,15 +185,7 @@ impl TokenWriter {
     /// # Errors
     /// IO errors, naming `--tokens-out`.
     pub fn add(&mut self, m: &TokenMeasures, pos: ChunkPos) -> Result<()> {
-        let f = |x: f64| -> Value {
-            if x.is_finite() {
-                json!(x)
-            } else if x > 0.0 {
-                json!("inf")
-            } else {
-                Value::Null
-            }
-        };
+        let f = super::report::num;
         for i in (0..m.valid.len()).filter(|&i| m.valid[i]) {
             let (sequence, position) = pos.sequence(i);
             let mut o = json!({

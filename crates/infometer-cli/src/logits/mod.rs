@@ -19,7 +19,7 @@ pub mod state;
 
 use pass::{ChunkSums, PassOpts, pass};
 pub use report::report_json;
-use report::{PerToken, b_nats, fit, num, num_or_null, reliability_svg};
+use report::{PerToken, fit, num, num_or_null, reliability_svg};
 pub use shards::shift;
 use shards::{Shard, open_shards, out_shape, seq_len};
 
@@ -193,7 +193,7 @@ fn profile(
     }
     let as_json = |(s, w): &(u64, infometer_core::ProfileWindow)| {
         json!({"sequence": s, "start": w.start, "end": w.end, "n_tokens": w.n_tokens,
-               "perplexity": num_or_null_inf(w.perplexity)})
+               "perplexity": num(w.perplexity)})
     };
     Ok(json!({
         "window": window,
@@ -203,15 +203,6 @@ fn profile(
         "windows_cut": windows.len() > MAX_LISTED,
         "peak": peak.as_ref().map(as_json),
     }))
-}
-
-/// A number, "inf" for +inf, null for NaN (a window without valid tokens).
-fn num_or_null_inf(x: f64) -> Value {
-    if x == f64::INFINITY {
-        json!("inf")
-    } else {
-        num_or_null(x)
-    }
 }
 
 /// Runs the command and returns the JSON object it prints.
@@ -419,7 +410,7 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         out["mean_hellinger"] = json!(totals.hellinger / n);
         if let Some(a) = args.renyi_alpha {
             out["renyi_alpha"] = json!(a);
-            out["mean_renyi"] = num(b_nats(base, totals.renyi / n));
+            out["mean_renyi"] = num(base.from_nats(totals.renyi / n));
         }
     }
     if let Some(f) = &flags {
@@ -428,7 +419,7 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
             "n_flagged": f.positions.len(), "positions": l, "positions_cut": cut});
     }
     if ce.is_some() {
-        out["cross_entropy"] = num(b_nats(base, totals.ce_loss / totals.ce_weight));
+        out["cross_entropy"] = num(base.from_nats(totals.ce_loss / totals.ce_weight));
         out["cross_entropy_options"] =
             json!({"class_weights": args.class_weights, "label_smoothing": args.label_smoothing});
     }

@@ -33,10 +33,6 @@ impl PerToken {
     }
 }
 
-pub(super) fn b_nats(base: Base, x: f64) -> f64 {
-    base.from_nats(x)
-}
-
 pub(super) fn num_or_null(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
 }
@@ -105,7 +101,8 @@ pub(super) fn reliability_svg(c: &infometer_core::Calibration) -> String {
     )
 }
 
-/// JSON has no infinity: +inf is written as the string "inf" (NLL, perplexity and KL alike).
+/// JSON has no infinity: +inf is written as the string "inf" (NLL, perplexity and KL alike),
+/// NaN and −inf as null.
 pub(super) fn num(x: f64) -> Value {
     if x.is_finite() {
         json!(x)

@@ -27,6 +27,18 @@ fn per_shard<'a>(list: &'a [String], flag: &str, n: usize) -> Result<Vec<Option<
     }
 }
 
+/// Reads a labels or mask file, whose shape must be the logits' leading shape.
+fn read_leading(p: &str, what: &str, lead: &[usize]) -> Result<Data> {
+    let t = read_tensor(p)?;
+    if t.shape != lead {
+        bail!(
+            "{p}: {what} shape {:?} does not match the logits' leading shape {lead:?}",
+            t.shape
+        );
+    }
+    Ok(t.data)
+}
+
 pub(super) fn open_shards(args: &LogitsArgs) -> Result<(Vec<Shard>, usize)> {
     let n = args.logits.len();
     let refs = per_shard(&args.ref_logits, "--ref-logits", n)?;
@@ -83,36 +95,18 @@ pub(super) fn open_shards(args: &LogitsArgs) -> Result<(Vec<Shard>, usize)> {
             None => None,
         };
         let mut labels = match labs[k] {
-            Some(p) => {
-                let t = read_tensor(p)?;
-                if t.shape != lead {
-                    bail!(
-                        "{p}: labels shape {:?} does not match the logits' leading shape {lead:?}",
-                        t.shape
-                    );
-                }
-                match t.data {
-                    Data::I64(v) => Some((p.clone(), v)),
-                    other => bail!("{p}: labels must be integers, found {}", other.dtype()),
-                }
-            }
+            Some(p) => match read_leading(p, "labels", &lead)? {
+                Data::I64(v) => Some((p.clone(), v)),
+                other => bail!("{p}: labels must be integers, found {}", other.dtype()),
+            },
             None => None,
         };
         let mut mask = match masks[k] {
-            Some(p) => {
-                let t = read_tensor(p)?;
-                if t.shape != lead {
-                    bail!(
-                        "{p}: mask shape {:?} does not match the logits' leading shape {lead:?}",
-                        t.shape
-                    );
-                }
-                match t.data {
-                    Data::Bool(v) => Some(v),
-                    Data::I64(v) => Some(v.into_iter().map(|x| x != 0).collect()),
-                    other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
-                }
-            }
+            Some(p) => match read_leading(p, "mask", &lead)? {
+                Data::Bool(v) => Some(v),
+                Data::I64(v) => Some(v.into_iter().map(|x| x != 0).collect()),
+                other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
+            },
             None => None,
         };
         if args.shift_labels {
