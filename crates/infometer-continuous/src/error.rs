@@ -36,7 +36,7 @@ pub enum ContinuousError {
         /// The value.
         value: f64,
     },
-    /// k must satisfy 1 ≤ k < number of usable neighbours.
+    /// k must satisfy 1 ≤ k ≤ number of usable neighbours (those outside the Theiler window).
     #[error("k = {k} needs more samples: only {available} neighbours are available")]
     TooFewSamples {
         /// The k asked for.
@@ -100,6 +100,52 @@ pub enum ContinuousError {
         count: usize,
         /// The smallest number that works.
         needed: usize,
+    },
+    /// A time series too short for its delay embedding: it must leave at least two rows.
+    #[error(
+        "the series has {len} values; the histories and lag use the first {history}, so it needs at least {needed}"
+    )]
+    SeriesTooShort {
+        /// The length of the series.
+        len: usize,
+        /// The shortest length that works.
+        needed: usize,
+        /// Values taken by the longest history (and the lag) before the first embedded row.
+        history: usize,
+    },
+    /// A name that is not one of the choices (an estimator, a metric).
+    #[error("{name} {got:?} is not one of: {}", expected.join(", "))]
+    InvalidChoice {
+        /// What was being chosen.
+        name: &'static str,
+        /// What was given.
+        got: String,
+        /// The choices.
+        expected: &'static [&'static str],
+    },
+    /// A setting that the chosen estimator does not use: refused rather than ignored.
+    #[error("{setting} does not apply to the {estimator} estimator")]
+    NotApplicable {
+        /// The setting, as [`crate::Setting`] names it.
+        setting: crate::Setting,
+        /// The estimator.
+        estimator: &'static str,
+    },
+    /// A conditional MI (or transfer entropy) asked of an estimator that has no conditional form.
+    #[error("the {estimator} estimator has no conditional form")]
+    NoConditionalForm {
+        /// The estimator.
+        estimator: &'static str,
+    },
+    /// An estimator of MI with a discrete variable found a value that is not an integer label.
+    #[error("{estimator} needs integer labels; found {value} at row {row}")]
+    NotLabels {
+        /// The estimator.
+        estimator: &'static str,
+        /// The row of the first value that is not an integer.
+        row: usize,
+        /// The value.
+        value: f64,
     },
     /// An error from infometer-core.
     #[error(transparent)]

@@ -69,7 +69,7 @@ pub(crate) fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
 /// ```
 ///
 /// # Errors
-/// [`ContinuousError::ShapeMismatch`]; [`ContinuousError::TooFewSamples`] for N < 2;
+/// [`ContinuousError::ShapeMismatch`]; [`ContinuousError::NotEnoughSamples`] for N < 2;
 /// [`ContinuousError::SingularCovariance`] for constant or collinear columns.
 ///
 /// # Examples
@@ -92,9 +92,10 @@ pub(crate) fn block(c: &DMatrix<f64>, idx: &[usize]) -> DMatrix<f64> {
 pub fn gaussian_mi(x: &Samples, y: &Samples) -> Result<f64> {
     check_same_n(x, y)?;
     if x.n_samples() < 2 {
-        return Err(ContinuousError::TooFewSamples {
-            k: 2,
-            available: x.n_samples(),
+        return Err(ContinuousError::NotEnoughSamples {
+            estimator: "Gaussian MI",
+            needed: 2,
+            got: x.n_samples(),
         });
     }
     let c = covariance(&x.hstack(y)?);
@@ -135,9 +136,10 @@ pub fn gaussian_cmi(x: &Samples, y: &Samples, z: &Samples) -> Result<f64> {
     check_same_n(x, y)?;
     check_same_n(x, z)?;
     if x.n_samples() < 2 {
-        return Err(ContinuousError::TooFewSamples {
-            k: 2,
-            available: x.n_samples(),
+        return Err(ContinuousError::NotEnoughSamples {
+            estimator: "Gaussian CMI",
+            needed: 2,
+            got: x.n_samples(),
         });
     }
     let c = covariance(&x.hstack(y)?.hstack(z)?);

@@ -102,7 +102,7 @@ fn log_density(s: &Samples, b: Bandwidth, loo: bool) -> Result<Vec<f64>> {
 /// ```
 ///
 /// # Errors
-/// [`ContinuousError::ShapeMismatch`]; [`ContinuousError::TooFewSamples`] for N < 3;
+/// [`ContinuousError::ShapeMismatch`]; [`ContinuousError::NotEnoughSamples`] for N < 3;
 /// [`ContinuousError::SingularCovariance`] for constant or collinear columns;
 /// [`ContinuousError::InvalidParameter`] for a bad bandwidth factor;
 /// [`ContinuousError::ConstantColumn`] with `copula` on.
@@ -121,11 +121,17 @@ fn log_density(s: &Samples, b: Bandwidth, loo: bool) -> Result<Vec<f64>> {
 /// Moon, Rajagopalan, Lall, "Estimation of mutual information using kernel density
 /// estimators", Phys. Rev. E 52, 2318, 1995; Scott, *Multivariate Density Estimation*, 1992.
 pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
+    Ok(ordered_mean(&kde_terms(x, y, cfg)?))
+}
+
+/// The per-point terms of [`kde_mi`]: ln f̂_XY − ln f̂_X − ln f̂_Y at each sample.
+pub(crate) fn kde_terms(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<Vec<f64>> {
     check_same_n(x, y)?;
     if x.n_samples() < 3 {
-        return Err(ContinuousError::TooFewSamples {
-            k: 3,
-            available: x.n_samples(),
+        return Err(ContinuousError::NotEnoughSamples {
+            estimator: "KDE mutual information",
+            needed: 3,
+            got: x.n_samples(),
         });
     }
     let scores;
@@ -139,13 +145,12 @@ pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
     let fxy = log_density(&xy, cfg.bandwidth, cfg.leave_one_out)?;
     let fx = log_density(x, cfg.bandwidth, cfg.leave_one_out)?;
     let fy = log_density(y, cfg.bandwidth, cfg.leave_one_out)?;
-    Ok(ordered_mean(
-        fxy.iter()
-            .zip(&fx)
-            .zip(&fy)
-            .map(|((a, b), c)| a - b - c)
-            .collect(),
-    ))
+    Ok(fxy
+        .iter()
+        .zip(&fx)
+        .zip(&fy)
+        .map(|((a, b), c)| a - b - c)
+        .collect())
 }
 
 /// Box-kernel (step kernel) estimate of I(X; Y) in nats, as JIDT's kernel calculator.
@@ -173,6 +178,16 @@ pub fn kde_mi(x: &Samples, y: &Samples, cfg: &KdeConfig) -> Result<f64> {
 /// # References
 /// Kantz & Schreiber, *Nonlinear Time Series Analysis*, 1997; JIDT `MutualInfoCalculatorMultiVariateKernel`.
 pub fn box_kernel_mi(x: &Samples, y: &Samples, width: f64, standardize: bool) -> Result<f64> {
+    Ok(ordered_mean(&box_terms(x, y, width, standardize)?))
+}
+
+/// The per-point terms of [`box_kernel_mi`]: ln(N · n_xy / (n_x · n_y)) at each sample.
+pub(crate) fn box_terms(
+    x: &Samples,
+    y: &Samples,
+    width: f64,
+    standardize: bool,
+) -> Result<Vec<f64>> {
     check_same_n(x, y)?;
     if !(width.is_finite() && width > 0.0) {
         return Err(ContinuousError::InvalidParameter {
@@ -207,5 +222,5 @@ pub fn box_kernel_mi(x: &Samples, y: &Samples, width: f64, standardize: bool) ->
             (n as f64 * nxy as f64 / (nx as f64 * ny as f64)).ln()
         })
         .collect();
-    Ok(ordered_mean(terms))
+    Ok(terms)
 }

@@ -82,7 +82,7 @@ impl KsgConfig {
 
     /// Copula (if asked), standardises (if asked), then adds noise to each variable; variable
     /// v's tie-breaking and noise use seed + v·0x9E3779B9.
-    pub(crate) fn prepare(&self, vars: &[&Samples]) -> Result<Vec<Samples>> {
+    pub(crate) fn prepare(&self, vars: &[&Samples]) -> Result<Prepared> {
         vars.iter()
             .enumerate()
             .map(|(v, s)| {
@@ -101,7 +101,8 @@ impl KsgConfig {
                 };
                 Ok(s.with_noise(self.noise, seed))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(Prepared)
     }
 
     pub(crate) fn check_k(&self, n: usize) -> Result<()> {
@@ -113,6 +114,30 @@ impl KsgConfig {
             });
         }
         Ok(())
+    }
+}
+
+/// Variables after the copula, standardising and noise of a [`KsgConfig`]: the searches run
+/// on these as they are, so nothing is prepared twice (transfer entropy prepares the two
+/// series, then embeds them).
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared(pub(crate) Vec<Samples>);
+
+/// A KSG sum split into its constant and its per-point terms: the estimate is
+/// `constant − mean(terms)` and the local value of point i is `constant − terms[i]`.
+pub(crate) struct KsgTerms {
+    pub(crate) constant: f64,
+    pub(crate) terms: Vec<f64>,
+}
+
+impl KsgTerms {
+    /// The estimate, summed in index order (identical for any thread count).
+    pub(crate) fn estimate(&self) -> f64 {
+        self.constant - ordered_mean(&self.terms)
+    }
+    /// The local (pointwise) values; their mean is the estimate up to rounding.
+    pub(crate) fn locals(&self) -> Vec<f64> {
+        self.terms.iter().map(|t| self.constant - t).collect()
     }
 }
 
@@ -135,7 +160,7 @@ impl Digamma {
 }
 
 /// Sum of per-point terms in index order (identical for any thread count).
-pub(crate) fn ordered_mean(terms: Vec<f64>) -> f64 {
+pub(crate) fn ordered_mean(terms: &[f64]) -> f64 {
     let n = terms.len() as f64;
     terms.iter().sum::<f64>() / n
 }
@@ -200,7 +225,7 @@ pub fn ksg_mi(x: &Samples, y: &Samples, cfg: &KsgConfig) -> Result<f64> {
     check_same_n(x, y)?;
     cfg.check_k(x.n_samples())?;
     let vars = cfg.prepare(&[x, y])?;
-    ksg_multi_prepared(&vars, cfg)
+    Ok(ksg_multi_terms(&vars, cfg)?.estimate())
 }
 
 /// KSG multi-information (total correlation) of m ≥ 2 variables, in nats.
@@ -238,10 +263,12 @@ pub fn ksg_multi_info(vars: &[&Samples], cfg: &KsgConfig) -> Result<f64> {
     }
     cfg.check_k(vars[0].n_samples())?;
     let prepared = cfg.prepare(vars)?;
-    ksg_multi_prepared(&prepared, cfg)
+    Ok(ksg_multi_terms(&prepared, cfg)?.estimate())
 }
 
-pub(crate) fn ksg_multi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f64> {
+/// The KSG multi-information sum over prepared variables (the MI of two when m = 2).
+pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms> {
+    let vars = &vars.0;
     let n = vars[0].n_samples();
     let m = vars.len();
     let k = cfg.k;
@@ -280,12 +307,12 @@ pub(crate) fn ksg_multi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f6
             }
         })
         .collect();
-    let avg = ordered_mean(terms);
     let mm1 = (m - 1) as f64;
-    Ok(match cfg.algorithm {
-        KsgAlgorithm::One => psi.at(k) + mm1 * psi.at(n) - avg,
-        KsgAlgorithm::Two => psi.at(k) - mm1 / k as f64 + mm1 * psi.at(n) - avg,
-    })
+    let constant = match cfg.algorithm {
+        KsgAlgorithm::One => psi.at(k) + mm1 * psi.at(n),
+        KsgAlgorithm::Two => psi.at(k) - mm1 / k as f64 + mm1 * psi.at(n),
+    };
+    Ok(KsgTerms { constant, terms })
 }
 
 /// KSG conditional mutual information I(X; Y | Z) in nats (Frenzel & Pompe), as JIDT computes it.
@@ -324,10 +351,12 @@ pub fn ksg_cmi(x: &Samples, y: &Samples, z: &Samples, cfg: &KsgConfig) -> Result
     check_same_n(x, z)?;
     cfg.check_k(x.n_samples())?;
     let vars = cfg.prepare(&[x, y, z])?;
-    ksg_cmi_prepared(&vars, cfg)
+    Ok(ksg_cmi_terms(&vars, cfg)?.estimate())
 }
 
-pub(crate) fn ksg_cmi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f64> {
+/// The KSG CMI sum over prepared variables (X, Y, Z in that order).
+pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms> {
+    let vars = &vars.0;
     let n = vars[0].n_samples();
     let k = cfg.k;
     let blocks = Blocks::new(vars)?;
@@ -382,9 +411,9 @@ pub(crate) fn ksg_cmi_prepared(vars: &[Samples], cfg: &KsgConfig) -> Result<f64>
             }
         })
         .collect();
-    let avg = ordered_mean(terms);
-    Ok(match cfg.algorithm {
-        KsgAlgorithm::One => psi.at(k) - avg,
-        KsgAlgorithm::Two => psi.at(k) - 2.0 / k as f64 - avg,
-    })
+    let constant = match cfg.algorithm {
+        KsgAlgorithm::One => psi.at(k),
+        KsgAlgorithm::Two => psi.at(k) - 2.0 / k as f64,
+    };
+    Ok(KsgTerms { constant, terms })
 }

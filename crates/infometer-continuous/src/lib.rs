@@ -19,6 +19,7 @@
 mod copula;
 mod entropy;
 mod error;
+mod estimator;
 mod gaussian;
 mod gcmi;
 mod kde;
@@ -32,6 +33,10 @@ mod te;
 pub use copula::copula_variables;
 pub use entropy::{kl_entropy, knn_kl_divergence};
 pub use error::{ContinuousError, Result};
+pub use estimator::{
+    BoxKernel, BoxKernelParams, ClassicalMi, CmiEstimator, Gaussian, Gcmi, GcmiMixed, Kde, Ksg,
+    KsgParams, MiEstimate, MiEstimator, MiMethod, MiSettings, Mixed, Setting, Variable, Warning,
+};
 pub use gaussian::{gaussian_cmi, gaussian_mi};
 pub use gcmi::{GcmiConfig, gaussian_entropy_bias, gcmi_cmi, gcmi_mi, gcmi_mixed};
 pub use kde::{Bandwidth, KdeConfig, box_kernel_mi, kde_mi};
@@ -39,5 +44,8 @@ pub use ksg::{KsgAlgorithm, KsgConfig, ksg_cmi, ksg_mi, ksg_multi_info};
 pub use mixed::mixed_mi;
 pub use neighbors::{Backend, Metric};
 pub use samples::Samples;
-pub use significance::{BootstrapInterval, PermutationTest, bootstrap_ci, permutation_test};
+pub use significance::{
+    BootstrapInterval, MAX_RESAMPLES, PermutationTest, bootstrap_ci, permutation_test,
+    permutation_test_with_progress,
+};
 pub use te::{TeEmbedding, TeEstimator, embed_te, transfer_entropy, transfer_entropy_test};

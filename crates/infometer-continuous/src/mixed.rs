@@ -22,7 +22,7 @@ use crate::{ContinuousError, Result, Samples};
 ///
 /// # Errors
 /// [`ContinuousError::ShapeMismatch`]; [`ContinuousError::InvalidParameter`] for k = 0;
-/// [`ContinuousError::TooFewSamples`] when no label occurs twice.
+/// [`ContinuousError::ClassTooSmall`] when no label occurs twice.
 ///
 /// # Examples
 /// ```
@@ -39,6 +39,12 @@ use crate::{ContinuousError, Result, Samples};
 /// # References
 /// Ross, "Mutual Information between Discrete and Continuous Data Sets", PLoS ONE 9(2): e87357, 2014.
 pub fn mixed_mi(labels: &[i64], x: &Samples, k: usize) -> Result<f64> {
+    Ok(ordered_mean(&mixed_terms(labels, x, k)?.1))
+}
+
+/// The samples kept by [`mixed_mi`] (those whose label occurs at least twice) and their
+/// per-point terms ψ(N) − ψ(N_l) + ψ(k) − ψ(m_i), in that order.
+pub(crate) fn mixed_terms(labels: &[i64], x: &Samples, k: usize) -> Result<(Vec<usize>, Vec<f64>)> {
     if labels.len() != x.n_samples() {
         return Err(ContinuousError::ShapeMismatch {
             what: "labels",
@@ -61,7 +67,12 @@ pub fn mixed_mi(labels: &[i64], x: &Samples, k: usize) -> Result<f64> {
         .filter(|&i| groups[&labels[i]].len() > 1)
         .collect();
     if keep.is_empty() {
-        return Err(ContinuousError::TooFewSamples { k, available: 0 });
+        return Err(ContinuousError::ClassTooSmall {
+            estimator: "mixed MI",
+            label: labels.first().copied().unwrap_or_default(),
+            count: labels.len().min(1),
+            needed: 2,
+        });
     }
     let x = x.take_rows(&keep);
     let labels: Vec<i64> = keep.iter().map(|&i| labels[i]).collect();
@@ -89,5 +100,5 @@ pub fn mixed_mi(labels: &[i64], x: &Samples, k: usize) -> Result<f64> {
             psi.at(n) - psi.at(g.len()) + psi.at(kk) - psi.at(m)
         })
         .collect();
-    Ok(ordered_mean(terms))
+    Ok((keep, terms))
 }

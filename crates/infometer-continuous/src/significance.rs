@@ -38,46 +38,104 @@ fn rng_for(seed: u64, s: usize) -> ChaCha8Rng {
 /// ```
 ///
 /// # Errors
-/// [`ContinuousError::InvalidParameter`] for 0 surrogates; errors of `estimate` pass through.
+/// [`ContinuousError::InvalidParameter`] for 0 surrogates or more than [`MAX_RESAMPLES`];
+/// errors of `estimate` pass through.
 ///
 /// # Examples
 /// ```
 /// use infometer_continuous::permutation_test;
 /// // statistic: correlation-like sum of x_i · y_perm(i) for perfectly aligned data
 /// let x: Vec<f64> = (0..50).map(|i| i as f64).collect();
-/// let t = permutation_test(50, 99, 7, |p| Ok(p.iter().enumerate().map(|(i, &j)| x[i] * x[j]).sum())).unwrap();
+/// let t = permutation_test(50, 99, 7, |p| Ok::<_, infometer_continuous::ContinuousError>(p.iter().enumerate().map(|(i, &j)| x[i] * x[j]).sum())).unwrap();
 /// assert!(t.p_value <= 0.01 + 1e-12);
 /// ```
 ///
 /// # References
 /// Phipson & Smyth, "Permutation p-values should never be zero", Stat. Appl. Genet. Mol. Biol. 9(1), 2010;
 /// Lizier, JIDT (surrogates for MI and TE significance).
-pub fn permutation_test<F>(
+pub fn permutation_test<F, E>(
     n: usize,
     n_surrogates: usize,
     seed: u64,
     estimate: F,
-) -> Result<PermutationTest>
+) -> Result<PermutationTest, E>
 where
-    F: Fn(&[usize]) -> Result<f64> + Sync,
+    F: Fn(&[usize]) -> Result<f64, E> + Sync,
+    E: From<ContinuousError> + Send,
 {
-    if n_surrogates == 0 {
+    permutation_test_with_progress(n, n_surrogates, seed, estimate, |_| {})
+}
+
+/// Most surrogates or resamples a test may ask for: beyond this the p-value's resolution
+/// (1/(S + 1) ≤ 1e-5) no longer matters, and the run would take hours.
+pub const MAX_RESAMPLES: usize = 100_000;
+
+/// Refuses 0 or more than [`MAX_RESAMPLES`] surrogates or resamples.
+fn check_count(name: &'static str, count: usize) -> Result<()> {
+    if count == 0 {
         return Err(ContinuousError::InvalidParameter {
-            name: "permutations",
+            name,
             value: 0.0,
             reason: "must be at least 1",
         });
     }
+    if count > MAX_RESAMPLES {
+        return Err(ContinuousError::InvalidParameter {
+            name,
+            value: count as f64,
+            reason: "must be at most 100000 (the p-value's resolution is then 1e-5)",
+        });
+    }
+    Ok(())
+}
+
+/// [`permutation_test`] that calls `progress(done)` after each surrogate (from any thread;
+/// `done` counts the surrogates finished so far), for a progress bar on long runs.
+///
+/// # Errors
+/// As [`permutation_test`].
+///
+/// # Examples
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use infometer_continuous::permutation_test_with_progress;
+/// let calls = AtomicUsize::new(0);
+/// let x: Vec<f64> = (0..30).map(|i| i as f64).collect();
+/// let t = permutation_test_with_progress(30, 19, 1,
+///     |p| Ok::<_, infometer_continuous::ContinuousError>(p.iter().enumerate().map(|(i, &j)| x[i] * x[j]).sum()),
+///     |_| { calls.fetch_add(1, Ordering::Relaxed); }).unwrap();
+/// assert_eq!(calls.load(Ordering::Relaxed), 19);
+/// assert_eq!(t.null.len(), 19);
+/// ```
+///
+/// # References
+/// As [`permutation_test`].
+pub fn permutation_test_with_progress<F, E, P>(
+    n: usize,
+    n_surrogates: usize,
+    seed: u64,
+    estimate: F,
+    progress: P,
+) -> Result<PermutationTest, E>
+where
+    F: Fn(&[usize]) -> Result<f64, E> + Sync,
+    E: From<ContinuousError> + Send,
+    P: Fn(usize) + Sync,
+{
+    check_count("permutations", n_surrogates)?;
     let identity: Vec<usize> = (0..n).collect();
     let observed = estimate(&identity)?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let null: Vec<f64> = (0..n_surrogates)
         .into_par_iter()
         .map(|s| {
             let mut p = identity.clone();
             p.shuffle(&mut rng_for(seed, s));
-            estimate(&p)
+            let v = estimate(&p);
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            v
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, E>>()?;
     let ge = null.iter().filter(|&&v| v >= observed).count();
     let mean = null.iter().sum::<f64>() / null.len() as f64;
     let sd = if null.len() > 1 {
@@ -112,41 +170,38 @@ pub struct BootstrapInterval {
 /// Resampling repeats rows, so k-NN estimators see zero distances: keep their noise on.
 ///
 /// # Errors
-/// [`ContinuousError::InvalidParameter`] for 0 resamples or a level outside (0, 1).
+/// [`ContinuousError::InvalidParameter`] for 0 resamples, more than [`MAX_RESAMPLES`], or a
+/// level outside (0, 1).
 ///
 /// # Examples
 /// ```
 /// use infometer_continuous::bootstrap_ci;
 /// let v: Vec<f64> = (0..200).map(|i| (i % 10) as f64).collect();
-/// let ci = bootstrap_ci(200, 200, 0.9, 1, |rows| Ok(rows.iter().map(|&i| v[i]).sum::<f64>() / rows.len() as f64)).unwrap();
+/// let ci = bootstrap_ci(200, 200, 0.9, 1, |rows| Ok::<_, infometer_continuous::ContinuousError>(rows.iter().map(|&i| v[i]).sum::<f64>() / rows.len() as f64)).unwrap();
 /// assert!(ci.lower < 4.5 && 4.5 < ci.upper);
 /// ```
 ///
 /// # References
 /// Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993, ch. 13.
-pub fn bootstrap_ci<F>(
+pub fn bootstrap_ci<F, E>(
     n: usize,
     n_resamples: usize,
     level: f64,
     seed: u64,
     estimate: F,
-) -> Result<BootstrapInterval>
+) -> Result<BootstrapInterval, E>
 where
-    F: Fn(&[usize]) -> Result<f64> + Sync,
+    F: Fn(&[usize]) -> Result<f64, E> + Sync,
+    E: From<ContinuousError> + Send,
 {
-    if n_resamples == 0 {
-        return Err(ContinuousError::InvalidParameter {
-            name: "resamples",
-            value: 0.0,
-            reason: "must be at least 1",
-        });
-    }
+    check_count("resamples", n_resamples)?;
     if !(level > 0.0 && level < 1.0) {
         return Err(ContinuousError::InvalidParameter {
             name: "level",
             value: level,
             reason: "must lie in (0, 1)",
-        });
+        }
+        .into());
     }
     let identity: Vec<usize> = (0..n).collect();
     let est = estimate(&identity)?;
@@ -158,7 +213,7 @@ where
             let rows: Vec<usize> = (0..n).map(|_| r.random_range(0..n)).collect();
             estimate(&rows)
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, E>>()?;
     vals.sort_by(f64::total_cmp);
     let q = |p: f64| {
         let pos = p * (vals.len() - 1) as f64;

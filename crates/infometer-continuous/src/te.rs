@@ -1,6 +1,9 @@
 //! Transfer entropy from a source to a target time series, as a conditional MI over delay embeddings (KSG or Gaussian), with a Theiler window.
 
-use crate::{ContinuousError, KsgConfig, Result, Samples, gaussian_cmi};
+use crate::ksg::Prepared;
+use crate::{
+    ContinuousError, KsgAlgorithm, KsgConfig, MiMethod, MiSettings, Result, Samples, gaussian_cmi,
+};
 
 /// Delay-embedding parameters of transfer entropy. Defaults: k = l = 1, spacings 1, delay 1.
 ///
@@ -47,12 +50,41 @@ pub enum TeEstimator {
     Gcmi(crate::GcmiConfig),
 }
 
+impl TeEstimator {
+    /// The transfer-entropy estimator for a method by name and the user's settings.
+    ///
+    /// # Errors
+    /// [`ContinuousError::NoConditionalForm`] for a method without a conditional form;
+    /// [`ContinuousError::NotApplicable`] for a setting the method does not take; the KSG
+    /// parameter checks.
+    ///
+    /// # Examples
+    /// ```
+    /// use infometer_continuous::{MiMethod, MiSettings, TeEstimator};
+    /// assert!(matches!(TeEstimator::new(MiMethod::Ksg2, &MiSettings::default()), Ok(TeEstimator::Ksg(_))));
+    /// assert!(TeEstimator::new(MiMethod::Kde, &MiSettings::default()).is_err());
+    /// ```
+    pub fn new(method: MiMethod, settings: &MiSettings) -> Result<TeEstimator> {
+        method.require_conditional()?;
+        settings.check_for(method)?;
+        Ok(match method {
+            MiMethod::Ksg1 => TeEstimator::Ksg(settings.ksg(KsgAlgorithm::One)?.config().clone()),
+            MiMethod::Ksg2 => TeEstimator::Ksg(settings.ksg(KsgAlgorithm::Two)?.config().clone()),
+            MiMethod::Gaussian => TeEstimator::Gaussian,
+            _ => TeEstimator::Gcmi(crate::GcmiConfig {
+                seed: settings.seed,
+                ..Default::default()
+            }),
+        })
+    }
+}
+
 /// The embedded vectors: (next target value, target past, source past), one row per time t.
 ///
 /// # Errors
 /// [`ContinuousError::ShapeMismatch`] for series of different length; [`ContinuousError::InvalidParameter`]
-/// for a zero history, spacing or delay; [`ContinuousError::TooFewSamples`] when the series is
-/// shorter than the embedding.
+/// for a zero history, spacing or delay; [`ContinuousError::SeriesTooShort`] when the series
+/// leaves fewer than two embedded rows.
 ///
 /// # Examples
 /// ```
@@ -96,9 +128,10 @@ pub fn embed_te(
     let start = ((e.target_history - 1) * e.target_spacing + 1)
         .max((e.source_history - 1) * e.source_spacing + e.delay);
     if n <= start + 1 {
-        return Err(ContinuousError::TooFewSamples {
-            k: start + 2,
-            available: n,
+        return Err(ContinuousError::SeriesTooShort {
+            len: n,
+            needed: start + 2,
+            history: start,
         });
     }
     let rows = n - start;
@@ -134,7 +167,9 @@ pub fn embed_te(
 /// ```
 ///
 /// # Errors
-/// As [`embed_te`] and [`crate::ksg_cmi`] / [`gaussian_cmi`].
+/// As [`embed_te`] and [`crate::ksg_cmi`] / [`gaussian_cmi`]; with KSG,
+/// [`ContinuousError::ZeroDistance`] when tied values (noise off) leave some point's k-th
+/// neighbour in the joint embedding at distance 0.
 ///
 /// # Examples
 /// ```
@@ -172,8 +207,15 @@ pub fn transfer_entropy(
             crate::gcmi_cmi(&next, &src, &past, cfg)
         }
         TeEstimator::Ksg(cfg) => {
-            let (next, past, src, plain) = ksg_embedding(source, target, e, cfg)?;
-            crate::ksg::ksg_cmi_prepared(&[next, src, past], &plain)
+            let (next, past, src) = ksg_embedding(source, target, e, cfg)?;
+            let vars = Prepared(vec![next, src, past]);
+            let joint = crate::ksg::Blocks::new(&vars.0)?.joint;
+            if crate::estimator::guards::zero_distance_row(&joint, cfg.k, cfg.theiler).is_some() {
+                return Err(ContinuousError::ZeroDistance {
+                    what: "KSG transfer entropy",
+                });
+            }
+            Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
         }
     }
 }
@@ -227,38 +269,30 @@ pub fn transfer_entropy_test(
             })
         }
         TeEstimator::Ksg(cfg) => {
-            let (next, past, src, plain) = ksg_embedding(source, target, e, cfg)?;
+            let (next, past, src) = ksg_embedding(source, target, e, cfg)?;
             crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
-                crate::ksg::ksg_cmi_prepared(
-                    &[next.clone(), src.take_rows(p), past.clone()],
-                    &plain,
-                )
+                let vars = Prepared(vec![next.clone(), src.take_rows(p), past.clone()]);
+                Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
             })
         }
     }
 }
 
-/// The KSG path of TE: standardise (and add noise to) the two series as JIDT does, embed them,
-/// and return the embedding with a config that does not prepare the data a second time.
+/// The KSG path of TE: prepare the two series as JIDT does (copula, standardise, noise, per
+/// the config), then embed them; the searches run on the embedding as it is.
 fn ksg_embedding(
     source: &[f64],
     target: &[f64],
     e: &TeEmbedding,
     cfg: &KsgConfig,
-) -> Result<(Samples, Samples, Samples, KsgConfig)> {
+) -> Result<(Samples, Samples, Samples)> {
     cfg.validate()?;
     let prep = cfg.prepare(&[
         &Samples::from_column(source)?,
         &Samples::from_column(target)?,
     ])?;
-    let (s, t) = (prep[0].column(0), prep[1].column(0));
+    let (s, t) = (prep.0[0].column(0), prep.0[1].column(0));
     let (next, past, src) = embed_te(&s, &t, e)?;
     cfg.check_k(next.n_samples())?;
-    let plain = KsgConfig {
-        copula: false,
-        standardize: false,
-        noise: 0.0,
-        ..cfg.clone()
-    };
-    Ok((next, past, src, plain))
+    Ok((next, past, src))
 }

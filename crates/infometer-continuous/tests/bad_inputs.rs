@@ -81,9 +81,9 @@ fn typed_errors() {
     ));
     assert!(matches!(
         mixed_mi(&[0, 1, 2], &col(&[1.0, 2.0, 3.0]), 3),
-        Err(ContinuousError::TooFewSamples { .. })
+        Err(ContinuousError::ClassTooSmall { needed: 2, .. })
     ));
-    assert!(
+    assert_eq!(
         embed_te(
             &[1.0; 3],
             &[1.0; 3],
@@ -92,7 +92,12 @@ fn typed_errors() {
                 ..Default::default()
             }
         )
-        .is_err()
+        .unwrap_err(),
+        ContinuousError::SeriesTooShort {
+            len: 3,
+            needed: 5,
+            history: 3
+        }
     );
     assert!(
         embed_te(
@@ -105,7 +110,8 @@ fn typed_errors() {
         )
         .is_err()
     );
-    assert!(permutation_test(3, 0, 0, |_| Ok(0.0)).is_err());
+    assert!(permutation_test(3, 0, 0, |_| Ok::<_, ContinuousError>(0.0)).is_err());
+    assert!(permutation_test(3, MAX_RESAMPLES + 1, 0, |_| Ok::<_, ContinuousError>(0.0)).is_err());
     assert_eq!(
         ContinuousError::ConstantColumn { col: 2 }.to_string(),
         "column 2 is constant (zero variance); it carries no information and cannot be standardised"
