@@ -714,3 +714,236 @@ fn settings_are_checked_before_any_file_is_read_or_work_starts() {
         ),
     ]);
 }
+
+/// Three-level data (values 0–2) with a continuous third column.
+fn tied_file() -> String {
+    let mut s = 3u64;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut text = String::from("a,b,c\n");
+    for _ in 0..600 {
+        let a = (u() * 3.0).floor();
+        let b = (a + (u() * 2.0).floor()) % 3.0;
+        text.push_str(&format!("{a},{b},{}\n", u()));
+    }
+    tmp("tied.csv", &text)
+}
+
+#[test]
+fn guards_refuse_tied_data_and_flags_that_do_not_apply() {
+    let f = tied_file();
+    let g = gaussian_file();
+    fn mi<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut v = vec!["mi", "--input"];
+        v.extend_from_slice(extra);
+        v
+    }
+    check_refusals(&[
+        // zero distances: the flag to change is named, for MI, CMI and TE
+        (
+            mi(&[&f, "--x", "a", "--y", "b", "--noise", "0"]),
+            "--noise 0:",
+        ),
+        (
+            mi(&[
+                &f,
+                "--x",
+                "a",
+                "--y",
+                "b",
+                "--noise",
+                "0",
+                "--estimator",
+                "ksg2",
+            ]),
+            "--noise 0:",
+        ),
+        (
+            mi(&[&f, "--x", "a", "--y", "b", "--z", "a", "--noise", "0"]),
+            "--noise 0:",
+        ),
+        (
+            vec![
+                "te", "--input", &f, "--source", "a", "--target", "b", "--noise", "0",
+            ],
+            "--noise 0:",
+        ),
+        (
+            vec!["multi-info", "--input", &f, "--cols", "a,b", "--noise", "0"],
+            "--noise 0:",
+        ),
+        // flags that the estimator does not take are refused, not echoed as if applied
+        (
+            mi(&[
+                &g,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "gaussian",
+                "--k",
+                "3",
+            ]),
+            "--k: does not apply to --estimator gaussian",
+        ),
+        (
+            mi(&[
+                &g,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "gaussian",
+                "--theiler",
+                "2",
+            ]),
+            "--theiler: does not apply",
+        ),
+        (
+            mi(&[
+                &g,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "mixed",
+                "--noise",
+                "0.1",
+            ]),
+            "--noise: does not apply to --estimator mixed",
+        ),
+        (
+            mi(&[
+                &g,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "kde",
+                "--no-standardize",
+            ]),
+            "--no-standardize: does not apply",
+        ),
+        (
+            mi(&[
+                &g,
+                "--x",
+                "0",
+                "--y",
+                "1",
+                "--estimator",
+                "infonce",
+                "--permutations",
+                "9",
+            ]),
+            "--permutations: does not apply to --estimator infonce",
+        ),
+        (
+            mi(&[&g, "--x", "0", "--y", "1", "--estimator", "nwj", "--k", "3"]),
+            "--k: does not apply to --estimator nwj",
+        ),
+        (
+            vec![
+                "te",
+                "--input",
+                &g,
+                "--source",
+                "0",
+                "--target",
+                "1",
+                "--estimator",
+                "gcmi",
+                "--k",
+                "3",
+            ],
+            "--k: does not apply to --estimator gcmi",
+        ),
+        (
+            vec!["entropy", "--input", &g, "--cols", "0", "--noise", "0"],
+            "--noise: does not apply to entropy",
+        ),
+        // negative values reach the validator and are named
+        (
+            mi(&[&g, "--x", "0", "--y", "1", "--noise", "-1"]),
+            "--noise -1: must be finite",
+        ),
+        // the user's words: the history flags, the column name
+        (
+            vec![
+                "te",
+                "--input",
+                &g,
+                "--source",
+                "0",
+                "--target",
+                "1",
+                "--target-history",
+                "3000",
+            ],
+            "--target-history",
+        ),
+        (
+            mi(&[&f, "--x", "c", "--y", "a", "--estimator", "mixed"]),
+            "--x column 'c', data row 1",
+        ),
+    ]);
+}
+
+#[test]
+fn doubtful_results_warn_in_the_json_and_on_stderr() {
+    let g = gaussian_file();
+    let (ok, v, err) = run(&["mi", "--input", &g, "--x", "x", "--y", "x", "--json"]);
+    assert!(ok, "{err}");
+    let w = v["warnings"].as_array().unwrap();
+    assert!(
+        w.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("--x column 'x' and --y column 'x'")),
+        "{v}"
+    );
+    // the settings an estimator does not take are reported as null, not as if applied
+    let (ok, v, _) = run(&[
+        "mi",
+        "--input",
+        &g,
+        "--x",
+        "x",
+        "--y",
+        "y",
+        "--estimator",
+        "gaussian",
+        "--json",
+    ]);
+    assert!(ok);
+    assert!(
+        v["k"].is_null() && v["noise"].is_null() && v["theiler"].is_null(),
+        "{v}"
+    );
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    // text mode: warnings go to stderr, one line each
+    let (ok, _, err) = run(&["mi", "--input", &g, "--x", "x", "--y", "x"]);
+    assert!(ok);
+    assert!(err.starts_with("warning: --x column 'x'"), "{err}");
+    // more dimensions than rows
+    let (ok, v, err) = run(&[
+        "mi", "--input", &g, "--x", "x,z", "--y", "y", "--rows", "0:3", "--k", "1", "--json",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("3 dimensions for 3 samples")),
+        "{v}"
+    );
+}

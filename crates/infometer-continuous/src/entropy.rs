@@ -69,7 +69,11 @@ pub fn kl_entropy(x: &Samples, k: usize, metric: Metric) -> Result<f64> {
         });
     }
     let psi = Digamma::new(n);
-    Ok(psi.at(n) - psi.at(k) + ln_unit_ball(x.dim(), metric) + x.dim() as f64 * ordered_mean(&logs))
+    Ok(
+        psi.at(n) - psi.at(k)
+            + ln_unit_ball(x.dim(), metric)
+            + x.dim() as f64 * ordered_mean(&logs),
+    )
 }
 
 /// k-NN estimate of KL(P‖Q) in nats from samples of P (n × d) and Q (m × d), Euclidean.

@@ -48,4 +48,7 @@ pub use significance::{
     BootstrapInterval, MAX_RESAMPLES, PermutationTest, bootstrap_ci, permutation_test,
     permutation_test_with_progress,
 };
-pub use te::{TeEmbedding, TeEstimator, embed_te, transfer_entropy, transfer_entropy_test};
+pub use te::{
+    TeEmbedding, TeEstimator, embed_te, transfer_entropy, transfer_entropy_test,
+    transfer_entropy_test_with_progress,
+};

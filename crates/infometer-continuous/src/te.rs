@@ -255,25 +255,66 @@ pub fn transfer_entropy_test(
     n_surrogates: usize,
     seed: u64,
 ) -> Result<crate::PermutationTest> {
+    transfer_entropy_test_with_progress(source, target, e, est, n_surrogates, seed, &|_| {})
+}
+
+/// [`transfer_entropy_test`] calling `progress(done)` after each surrogate.
+///
+/// # Errors
+/// As [`transfer_entropy_test`].
+///
+/// # Examples
+/// ```
+/// use infometer_continuous::{transfer_entropy_test_with_progress, TeEmbedding, TeEstimator};
+/// let x: Vec<f64> = (0..200).map(|i| (i as f64 * 0.37).sin()).collect();
+/// let y: Vec<f64> = (0..200).map(|i| (i as f64 * 1.91).cos()).collect();
+/// let max = std::sync::atomic::AtomicUsize::new(0);
+/// let t = transfer_entropy_test_with_progress(&x, &y, &TeEmbedding::default(), &TeEstimator::Gaussian, 9, 1,
+///     &|d| { max.fetch_max(d, std::sync::atomic::Ordering::Relaxed); }).unwrap();
+/// assert_eq!((t.null.len(), max.into_inner()), (9, 9));
+/// ```
+pub fn transfer_entropy_test_with_progress(
+    source: &[f64],
+    target: &[f64],
+    e: &TeEmbedding,
+    est: &TeEstimator,
+    n_surrogates: usize,
+    seed: u64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<crate::PermutationTest> {
     match est {
         TeEstimator::Gaussian => {
             let (next, past, src) = embed_te(source, target, e)?;
-            crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
-                gaussian_cmi(&next, &src.take_rows(p), &past)
-            })
+            crate::permutation_test_with_progress(
+                next.n_samples(),
+                n_surrogates,
+                seed,
+                |p| gaussian_cmi(&next, &src.take_rows(p), &past),
+                progress,
+            )
         }
         TeEstimator::Gcmi(cfg) => {
             let (next, past, src) = embed_te(source, target, e)?;
-            crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
-                crate::gcmi_cmi(&next, &src.take_rows(p), &past, cfg)
-            })
+            crate::permutation_test_with_progress(
+                next.n_samples(),
+                n_surrogates,
+                seed,
+                |p| crate::gcmi_cmi(&next, &src.take_rows(p), &past, cfg),
+                progress,
+            )
         }
         TeEstimator::Ksg(cfg) => {
             let (next, past, src) = ksg_embedding(source, target, e, cfg)?;
-            crate::permutation_test(next.n_samples(), n_surrogates, seed, |p| {
-                let vars = Prepared(vec![next.clone(), src.take_rows(p), past.clone()]);
-                Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
-            })
+            crate::permutation_test_with_progress(
+                next.n_samples(),
+                n_surrogates,
+                seed,
+                |p| {
+                    let vars = Prepared(vec![next.clone(), src.take_rows(p), past.clone()]);
+                    Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
+                },
+                progress,
+            )
         }
     }
 }

@@ -6,7 +6,11 @@ use infometer_continuous::*;
 
 /// Checks one estimate against the kernel's value (bit for bit) and its locals (their mean).
 fn check(e: &MiEstimate, kernel: f64, what: &str) {
-    assert_eq!(e.nats.to_bits(), kernel.to_bits(), "{what}: trait vs kernel");
+    assert_eq!(
+        e.nats.to_bits(),
+        kernel.to_bits(),
+        "{what}: trait vs kernel"
+    );
     if let Some(l) = &e.local {
         assert_eq!(l.len(), e.n_samples, "{what}: one local value per sample");
         let mean = l.iter().sum::<f64>() / l.len() as f64;
@@ -50,7 +54,11 @@ fn estimators_equal_their_kernels_and_locals_average_to_the_estimate() {
         "kde",
     );
     check(
-        &BoxKernel::params().check().unwrap().estimate(&x, &y).unwrap(),
+        &BoxKernel::params()
+            .check()
+            .unwrap()
+            .estimate(&x, &y)
+            .unwrap(),
         box_kernel_mi(&x, &y, 0.25, true).unwrap(),
         "box",
     );
@@ -72,11 +80,9 @@ fn estimators_equal_their_kernels_and_locals_average_to_the_estimate() {
     );
     let labels: Vec<i64> = (0..500).map(|i| (i % 3) as i64).collect();
     let lx = col(&labels.iter().map(|&l| l as f64).collect::<Vec<_>>());
-    let ly = col(
-        &(0..500)
-            .map(|i| labels[i] as f64 + (i as f64 * 0.77).sin())
-            .collect::<Vec<_>>(),
-    );
+    let ly = col(&(0..500)
+        .map(|i| labels[i] as f64 + (i as f64 * 0.77).sin())
+        .collect::<Vec<_>>());
     let m = Mixed {
         k: 4,
         copula: false,
@@ -191,12 +197,25 @@ fn settings_that_do_not_apply_are_refused() {
     assert!(matches!(
         ClassicalMi::new(MiMethod::Kde, &MiSettings::default())
             .unwrap()
-            .estimate_cmi(&col(&[1.0, 2.0, 3.0]), &col(&[1.0, 2.0, 3.0]), &col(&[1.0, 2.0, 3.0])),
+            .estimate_cmi(
+                &col(&[1.0, 2.0, 3.0]),
+                &col(&[1.0, 2.0, 3.0]),
+                &col(&[1.0, 2.0, 3.0])
+            ),
         Err(ContinuousError::NoConditionalForm { estimator: "kde" })
     ));
     assert!(matches!(
-        TeEstimator::new(MiMethod::Gaussian, &MiSettings { k: Some(4), ..Default::default() }),
-        Err(ContinuousError::NotApplicable { setting: Setting::K, .. })
+        TeEstimator::new(
+            MiMethod::Gaussian,
+            &MiSettings {
+                k: Some(4),
+                ..Default::default()
+            }
+        ),
+        Err(ContinuousError::NotApplicable {
+            setting: Setting::K,
+            ..
+        })
     ));
 }
 
@@ -264,13 +283,21 @@ fn doubtful_results_come_with_warnings() {
         })
         .find(|e| e.nats < 0.0)
         .expect("a negative estimate among 20 independent draws");
-    assert!(negative
-        .warnings
-        .contains(&Warning::Negative { nats: negative.nats }));
+    assert!(negative.warnings.contains(&Warning::Negative {
+        nats: negative.nats
+    }));
     // more dimensions than rows
     let (wide_x, wide_y) = gauss(6, 4, 0.0, 3);
-    let e = Ksg::params().k(1).check().unwrap().estimate(&wide_x, &wide_y).unwrap();
-    assert!(e.warnings.contains(&Warning::DimsAtLeastRows { dims: 8, rows: 6 }));
+    let e = Ksg::params()
+        .k(1)
+        .check()
+        .unwrap()
+        .estimate(&wide_x, &wide_y)
+        .unwrap();
+    assert!(
+        e.warnings
+            .contains(&Warning::DimsAtLeastRows { dims: 8, rows: 6 })
+    );
     // ties with the noise off (but no zero joint distance) are named
     let steps: Vec<f64> = (0..200).map(|i| (i % 10) as f64).collect();
     let e = Ksg::params()

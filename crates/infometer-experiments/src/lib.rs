@@ -8,12 +8,12 @@ pub mod svg;
 mod tasks;
 
 use infometer_continuous::{
-    GcmiConfig, KdeConfig, KsgAlgorithm, KsgConfig, Samples, gaussian_mi, gcmi_mi, kde_mi, ksg_mi,
+    KsgAlgorithm, KsgConfig, MiEstimator, MiMethod, MiSettings, Samples, ksg_mi,
 };
 use infometer_core::{
     Analyze, Base, Distribution, PerplexityAccumulator, Rows, js_divergence, kl_divergence,
 };
-use infometer_neural::{Bound, CriticKind, NeuralConfig, estimate_mi};
+use infometer_neural::{AnyMi, Bound, CriticKind, NeuralConfig, estimate_mi};
 use serde_json::{Value, json};
 
 pub use tasks::{Task, benchmark_tasks};
@@ -161,91 +161,61 @@ pub const E2_ESTIMATORS: [&str; 9] = [
     "InfoNCE (copula)",
 ];
 
-fn e2_estimate(name: &str, x: &Samples, y: &Samples, seed: u64, quick: bool) -> Option<f64> {
-    // InfoNCE uses the separable critic here: 2B critic evaluations per step instead of B²,
-    // which keeps the full benchmark within minutes
-    let neural = |bound, copula| {
-        let critic = if bound == Bound::InfoNce {
-            CriticKind::Separable
-        } else {
-            CriticKind::Joint
-        };
-        let cfg = if quick {
-            NeuralConfig {
-                bound,
-                critic,
-                batch: 64,
-                max_steps: 300,
-                eval_every: 100,
-                copula,
-                seed,
-                ..Default::default()
-            }
-        } else {
-            NeuralConfig {
-                bound,
-                critic,
-                copula,
-                seed,
-                ..Default::default()
-            }
-        };
-        estimate_mi(x, y, &cfg).ok().map(|e| e.estimate)
+/// The E2 column `name` as an estimator of the one dispatcher ([`AnyMi`]): method, copula,
+/// and for the neural bounds the training settings (InfoNCE with the separable critic: 2B
+/// critic evaluations per step instead of B², which keeps the full benchmark within minutes).
+fn e2_estimator(name: &str, seed: u64, quick: bool) -> Result<AnyMi, String> {
+    let (method, copula) = match name {
+        "KSG1" => (MiMethod::Ksg1, false),
+        "KSG1 (copula)" => (MiMethod::Ksg1, true),
+        "KSG2" => (MiMethod::Ksg2, false),
+        "KDE" => (MiMethod::Kde, false),
+        "Gaussian" => (MiMethod::Gaussian, false),
+        "GCMI" => (MiMethod::Gcmi, false),
+        "MINE" => (MiMethod::Mine, false),
+        "InfoNCE" => (MiMethod::InfoNce, false),
+        "InfoNCE (copula)" => (MiMethod::InfoNce, true),
+        other => return Err(format!("no E2 column {other:?}")),
     };
-    match name {
-        "KSG1" => ksg_mi(
-            x,
-            y,
-            &KsgConfig {
-                seed,
-                ..Default::default()
-            },
-        )
-        .ok(),
-        "KSG1 (copula)" => ksg_mi(
-            x,
-            y,
-            &KsgConfig {
-                copula: true,
-                seed,
-                ..Default::default()
-            },
-        )
-        .ok(),
-        "KSG2" => ksg_mi(
-            x,
-            y,
-            &KsgConfig {
-                algorithm: KsgAlgorithm::Two,
-                seed,
-                ..Default::default()
-            },
-        )
-        .ok(),
-        "KDE" => kde_mi(
-            x,
-            y,
-            &KdeConfig {
-                leave_one_out: true,
-                ..Default::default()
-            },
-        )
-        .ok(),
-        "Gaussian" => gaussian_mi(x, y).ok(),
-        "GCMI" => gcmi_mi(
-            x,
-            y,
-            &GcmiConfig {
-                seed,
-                ..Default::default()
-            },
-        )
-        .ok(),
-        "MINE" => neural(Bound::Mine, false),
-        "InfoNCE" => neural(Bound::InfoNce, false),
-        "InfoNCE (copula)" => neural(Bound::InfoNce, true),
-        _ => None,
-    }
+    let settings = MiSettings {
+        copula,
+        seed,
+        ..Default::default()
+    };
+    let critic = if method == MiMethod::InfoNce {
+        CriticKind::Separable
+    } else {
+        CriticKind::Joint
+    };
+    let neural = if quick {
+        NeuralConfig {
+            critic,
+            batch: 64,
+            max_steps: 300,
+            eval_every: 100,
+            ..Default::default()
+        }
+    } else {
+        NeuralConfig {
+            critic,
+            ..Default::default()
+        }
+    };
+    AnyMi::new(method, &settings, &neural).map_err(|e| e.to_string())
+}
+
+/// One E2 estimate, or the estimator's error message (kept in the JSON, not dropped).
+fn e2_estimate(
+    name: &str,
+    x: &Samples,
+    y: &Samples,
+    seed: u64,
+    quick: bool,
+) -> Result<f64, String> {
+    let est = e2_estimator(name, seed, quick)?;
+    est.estimate(x, y)
+        .map(|e| e.nats)
+        .map_err(|e| e.to_string())
 }
 
 /// E2: estimators against tasks with known MI (Beyond Normal style): mean estimate and sd over seeds.
@@ -263,17 +233,21 @@ pub fn e2_benchmark(quick: bool) -> Experiment {
         let mut row = vec![t.name.to_string(), format!("{:.3}", t.truth)];
         let mut err_row = Vec::new();
         for est in E2_ESTIMATORS {
+            let mut errors = Vec::new();
             let vals: Vec<f64> = (0..seeds)
                 .filter_map(|s| {
                     let (x, y) = (t.sample)(n, 7000 + s);
                     e2_estimate(est, &x, &y, s, quick)
+                        .map_err(|e| errors.push(e))
+                        .ok()
                 })
                 .collect();
             if vals.is_empty() {
                 row.push("fail".into());
                 err_row.push(f64::NAN);
                 js.push(
-                    json!({"task": t.name, "estimator": est, "truth": t.truth, "failed": true}),
+                    json!({"task": t.name, "estimator": est, "truth": t.truth, "failed": true,
+                               "errors": errors}),
                 );
             } else {
                 let (m, sd) = mean_sd(&vals);

@@ -161,8 +161,11 @@ impl NeuralConfig {
                 "must be finite and positive",
             );
         }
-        if self.max_steps == 0 || self.eval_every == 0 {
-            return bad("max_steps/eval_every", 0.0, "must be at least 1");
+        if self.max_steps == 0 {
+            return bad("max_steps", 0.0, "must be at least 1");
+        }
+        if self.eval_every == 0 {
+            return bad("eval_every", 0.0, "must be at least 1");
         }
         if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
             return bad("test_fraction", self.test_fraction, "must lie in (0, 1)");
@@ -170,11 +173,14 @@ impl NeuralConfig {
         if !(0.0..1.0).contains(&self.ma_decay) {
             return bad("ma_decay", self.ma_decay, "must lie in [0, 1)");
         }
-        if self.hidden.contains(&0) {
-            return bad("hidden", 0.0, "layer widths must be at least 1");
+        if let Some(layer) = self.hidden.iter().position(|&w| w == 0) {
+            return Err(NeuralError::EmptyLayer { layer });
         }
         if self.critic == CriticKind::Separable && self.bound != Bound::InfoNce {
-            return bad("critic", 0.0, "the separable critic is for InfoNCE only");
+            return Err(NeuralError::CriticNotForBound {
+                critic: "separable",
+                bound: self.bound.name(),
+            });
         }
         Ok(())
     }

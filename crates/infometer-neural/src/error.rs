@@ -34,6 +34,20 @@ pub enum NeuralError {
         /// Why.
         reason: &'static str,
     },
+    /// A hidden layer of width 0.
+    #[error("hidden layer {layer} has width 0; every layer needs at least one unit")]
+    EmptyLayer {
+        /// The layer (0-based).
+        layer: usize,
+    },
+    /// A critic architecture that the bound cannot train.
+    #[error("the {critic} critic cannot train the {bound} bound (it is for InfoNCE only)")]
+    CriticNotForBound {
+        /// The critic.
+        critic: &'static str,
+        /// The bound.
+        bound: &'static str,
+    },
     /// The requested backend is not compiled in or no device is usable.
     #[error("backend {backend} unavailable: {reason}")]
     BackendUnavailable {

@@ -13,11 +13,13 @@
 
 #![warn(missing_docs)]
 
+mod any;
 mod config;
 mod critic;
 mod error;
 mod train;
 
+pub use any::{AnyMi, NeuralMi};
 pub use config::{BackendChoice, Bound, CriticKind, NeuralConfig};
 pub use error::NeuralError;
 pub use train::{NeuralEstimate, estimate_mi, estimate_mi_with_progress, probe_backend};

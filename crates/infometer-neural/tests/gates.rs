@@ -147,7 +147,21 @@ fn bad_inputs() {
                 ..Default::default()
             }
         ),
-        Err(NeuralError::InvalidParameter { .. })
+        Err(NeuralError::CriticNotForBound {
+            critic: "separable",
+            bound: "mine"
+        })
+    ));
+    assert!(matches!(
+        estimate_mi(
+            &x,
+            &y,
+            &NeuralConfig {
+                hidden: vec![16, 0],
+                ..Default::default()
+            }
+        ),
+        Err(NeuralError::EmptyLayer { layer: 1 })
     ));
     let c = Samples::from_column(&[1.0; 300]).unwrap();
     assert!(

@@ -139,6 +139,32 @@ impl Ksg {
         Ok(w)
     }
 
+    /// Multi-information (total correlation) of m ≥ 2 variables ([`crate::ksg_multi_info`]),
+    /// guarded as the MI is, with local values.
+    ///
+    /// # Errors
+    /// As [`crate::ksg_multi_info`]; [`ContinuousError::ZeroDistance`] as for the MI.
+    pub fn multi_information(&self, vars: &[&Samples]) -> Result<MiEstimate> {
+        if vars.len() < 2 {
+            return Err(ContinuousError::Empty {
+                what: "variables (multi-information needs at least 2)",
+            });
+        }
+        for v in &vars[1..] {
+            check_same_n(vars[0], v)?;
+        }
+        let n = vars[0].n_samples();
+        self.cfg.check_k(n)?;
+        let prep = self.cfg.prepare(vars)?;
+        let ties = self.guard(&prep, "KSG multi-information")?;
+        let t = ksg_multi_terms(&prep, &self.cfg)?;
+        let mut e = MiEstimate::with_local(t.estimate(), n, Some(t.locals()));
+        guards::dims_vs_rows(vars, &mut e.warnings);
+        // variables beyond Z are not named in warnings: ties are reported for the first three
+        e.warnings.extend(ties);
+        Ok(e)
+    }
+
     fn finish(&self, t: KsgTerms, n: usize, raw: &[&Samples], ties: Vec<Warning>) -> MiEstimate {
         let mut e = MiEstimate::with_local(t.estimate(), n, Some(t.locals()));
         e.warnings.extend(guards::input_warnings(raw));

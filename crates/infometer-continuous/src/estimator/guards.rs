@@ -165,6 +165,10 @@ mod tests {
         }));
         assert!(w.contains(&Warning::DimsAtLeastRows { dims: 4, rows: 3 }));
         let z = Samples::from_column(&[9.0, 8.0, 7.0]).unwrap();
-        assert!(input_warnings(&[&z, &x]).iter().all(|w| !matches!(w, Warning::Overlap { .. })));
+        assert!(
+            input_warnings(&[&z, &x])
+                .iter()
+                .all(|w| !matches!(w, Warning::Overlap { .. }))
+        );
     }
 }

@@ -252,8 +252,12 @@ impl MiSettings {
         Ok(())
     }
 
-    /// The KSG estimator these settings describe.
-    pub(crate) fn ksg(&self, algorithm: KsgAlgorithm) -> Result<Ksg> {
+    /// The KSG estimator these settings describe (for multi-information, which only KSG
+    /// estimates).
+    ///
+    /// # Errors
+    /// As [`crate::KsgParams::check`].
+    pub fn ksg(&self, algorithm: KsgAlgorithm) -> Result<Ksg> {
         let d = Ksg::params();
         let mut p = d
             .algorithm(algorithm)

@@ -305,8 +305,12 @@ pub trait CmiEstimator: Sync {
     ///
     /// # Errors
     /// The estimator's own.
-    fn estimate_cmi(&self, x: &Samples, y: &Samples, z: &Samples)
-    -> Result<MiEstimate, Self::Error>;
+    fn estimate_cmi(
+        &self,
+        x: &Samples,
+        y: &Samples,
+        z: &Samples,
+    ) -> Result<MiEstimate, Self::Error>;
 
     /// Permutation test of I(X; Y | Z): X's rows shuffled, Y and Z kept together.
     ///
