@@ -123,10 +123,10 @@ impl std::str::FromStr for Base {
             "10" | "hartleys" | "dits" => Ok(Base::TEN),
             other => other
                 .parse::<f64>()
-                .map_err(|_| CoreError::InvalidParameter {
+                .map_err(|_| CoreError::InvalidChoice {
                     name: "base",
-                    value: f64::NAN,
-                    reason: "expected e, 2, 10 or a number greater than 1",
+                    got: other.to_string(),
+                    expected: "e, 2, 10 or a number greater than 1",
                 })
                 .and_then(Base::new),
         }

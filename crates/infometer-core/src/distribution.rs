@@ -63,7 +63,7 @@ impl Distribution {
     /// From non-negative counts or weights of any positive total: p_i = c_i / Σc.
     ///
     /// # Errors
-    /// As [`Distribution::from_probs`]; [`CoreError::NoMass`] when the total is 0.
+    /// As [`Distribution::from_probs`]; [`CoreError::ZeroTotal`] when the total is 0.
     pub fn from_counts<T: Element>(counts: &[T]) -> Result<Self> {
         if counts.is_empty() {
             return Err(CoreError::Empty { what: "counts" });
@@ -85,7 +85,7 @@ impl Distribution {
         }
         let total: f64 = c.iter().sum();
         if total <= 0.0 {
-            return Err(CoreError::NoMass { row: 0 });
+            return Err(CoreError::ZeroTotal { what: "counts" });
         }
         let lt = total.ln();
         let lp = c.iter().map(|v| v.ln() - lt).collect();

@@ -61,6 +61,41 @@ pub enum CoreError {
         /// Index of the row.
         row: usize,
     },
+    /// Counts or table cells whose total is zero: there is no distribution to normalise.
+    #[error("the {what} sum to zero; there is no distribution to normalise")]
+    ZeroTotal {
+        /// Which input.
+        what: &'static str,
+    },
+    /// A finite value outside the domain of its quantity (a negative NLL, a positive
+    /// log-probability).
+    #[error("{what} at index {index} is {value}, outside its domain: {domain}")]
+    OutOfDomain {
+        /// Which input held it.
+        what: &'static str,
+        /// Flat index of the value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+        /// The domain, in words.
+        domain: &'static str,
+    },
+    /// A name that is not one of the choices (a logarithm base, an estimator).
+    #[error("{name} {got:?} is not one of: {expected}")]
+    InvalidChoice {
+        /// What was being chosen.
+        name: &'static str,
+        /// What was given.
+        got: String,
+        /// The choices, in words.
+        expected: &'static str,
+    },
+    /// An estimator that needs counts was given probabilities.
+    #[error("{estimator} needs counts, not probabilities")]
+    NeedsCounts {
+        /// The estimator.
+        estimator: &'static str,
+    },
     /// A label is neither a valid class index nor the ignore index.
     #[error("label {label} at row {row} is out of range for vocabulary {vocab}")]
     LabelOutOfRange {

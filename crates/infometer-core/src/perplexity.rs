@@ -45,13 +45,21 @@ impl PerplexityAccumulator {
     /// Adds one token's NLL in nats.
     ///
     /// # Errors
-    /// [`CoreError::NonFinite`] for NaN or a negative value.
+    /// [`CoreError::NonFinite`] for NaN; [`CoreError::OutOfDomain`] for a negative value.
     pub fn add(&mut self, nll: f64) -> Result<()> {
-        if nll.is_nan() || nll < 0.0 {
+        if nll.is_nan() {
             return Err(CoreError::NonFinite {
                 what: "nll",
                 index: self.n_tokens as usize,
                 value: nll,
+            });
+        }
+        if nll < 0.0 {
+            return Err(CoreError::OutOfDomain {
+                what: "nll",
+                index: self.n_tokens as usize,
+                value: nll,
+                domain: "an NLL is ≥ 0",
             });
         }
         self.neumaier(nll);

@@ -26,7 +26,8 @@ pub struct KlEstimates {
 /// ```
 ///
 /// # Errors
-/// [`CoreError::ShapeMismatch`]; [`CoreError::NonFinite`] for NaN or +inf log-probabilities.
+/// [`CoreError::ShapeMismatch`]; [`CoreError::NonFinite`] for NaN; [`CoreError::OutOfDomain`]
+/// for a log-probability above 0 (+inf included).
 ///
 /// # Examples
 /// ```
@@ -52,7 +53,16 @@ pub fn kl_estimators(logp_policy: &[f64], logp_ref: &[f64]) -> Result<Vec<KlEsti
     ] {
         if let Some((index, &value)) = xs.iter().enumerate().find(|(_, v)| v.is_nan() || **v > 0.0)
         {
-            return Err(CoreError::NonFinite { what, index, value });
+            return Err(if value.is_nan() {
+                CoreError::NonFinite { what, index, value }
+            } else {
+                CoreError::OutOfDomain {
+                    what,
+                    index,
+                    value,
+                    domain: "a log-probability is ≤ 0",
+                }
+            });
         }
     }
     Ok(logp_policy

@@ -158,7 +158,9 @@ impl JointTable {
         }
         let total: f64 = cells.iter().sum();
         if total <= 0.0 {
-            return Err(CoreError::NoMass { row: 0 });
+            return Err(CoreError::ZeroTotal {
+                what: "joint table cells",
+            });
         }
         Ok(JointTable {
             n_x,
@@ -192,10 +194,8 @@ impl JointTable {
             TableEstimator::PlugIn => None,
             TableEstimator::MillerMadow => {
                 if !self.is_counts {
-                    return Err(CoreError::InvalidParameter {
-                        name: "estimator",
-                        value: f64::NAN,
-                        reason: "Miller–Madow needs counts, not probabilities",
+                    return Err(CoreError::NeedsCounts {
+                        estimator: "Miller–Madow",
                     });
                 }
                 Some(self.total)

@@ -264,3 +264,37 @@ fn the_perplexity_profile_keeps_an_infinite_token_in_its_own_windows() {
     assert!(perplexity_profile(&nll, &valid[..5], 2, 1).is_err());
     assert!(perplexity_profile(&[], &[], 2, 1).is_err());
 }
+
+#[test]
+fn each_reason_has_its_own_variant_with_the_value() {
+    let mut acc = infometer_core::PerplexityAccumulator::new();
+    assert_eq!(
+        acc.add(-0.5).unwrap_err(),
+        CoreError::OutOfDomain {
+            what: "nll",
+            index: 0,
+            value: -0.5,
+            domain: "an NLL is ≥ 0"
+        }
+    );
+    assert!(matches!(
+        acc.add(f64::NAN),
+        Err(CoreError::NonFinite { .. })
+    ));
+    assert!(matches!(
+        infometer_core::kl_estimators(&[-1.0, 0.25], &[-1.0, -1.0]),
+        Err(CoreError::OutOfDomain { index: 1, .. })
+    ));
+    assert_eq!(
+        "ten".parse::<infometer_core::Base>().unwrap_err(),
+        CoreError::InvalidChoice {
+            name: "base",
+            got: "ten".into(),
+            expected: "e, 2, 10 or a number greater than 1"
+        }
+    );
+    assert_eq!(
+        infometer_core::Distribution::from_counts(&[0.0, 0.0]).unwrap_err(),
+        CoreError::ZeroTotal { what: "counts" }
+    );
+}
