@@ -1,0 +1,290 @@
+//! Our max-norm k-d tree for 2 or more dimensions: exact k-NN in (distance, index) order, and radius counts that add whole boxes inside the ball without visiting their points.
+
+use crate::Samples;
+
+/// Points per leaf of [`CountTree`].
+const LEAF: usize = 32;
+
+/// A k-d tree that counts the points of a max-norm ball without visiting boxes that lie wholly
+/// inside or wholly outside it (kiddo visits and returns every point inside, which is most of
+/// the work when marginal counts run into the thousands).
+///
+/// Exactness: a box test compares `hi − q` and `q − lo` per coordinate; subtraction rounds
+/// monotonically, so for every point p in the box `p − q ≤ hi − q` and `q − p ≤ q − lo` hold
+/// after rounding too. A box therefore counts as inside (or outside) exactly when every point
+/// in it would, and counts equal the brute-force twin's bit for bit.
+pub(super) struct CountTree {
+    d: usize,
+    /// points in tree order; within a leaf, column-major (all first coordinates, then all second, …)
+    pts: Vec<f64>,
+    /// original row of each point, in tree order
+    ids: Vec<u32>,
+    /// per node: d lower bounds, then d upper bounds
+    bounds: Vec<f64>,
+    nodes: Vec<CountNode>,
+}
+
+#[derive(Clone, Copy)]
+struct CountNode {
+    start: u32,
+    end: u32,
+    /// children, or u32::MAX for a leaf
+    left: u32,
+    right: u32,
+}
+
+impl CountTree {
+    pub(super) fn build(s: &Samples) -> Self {
+        let (n, d) = (s.n_samples(), s.dim());
+        let mut idx: Vec<u32> = (0..n as u32).collect();
+        let mut t = CountTree {
+            d,
+            pts: Vec::new(),
+            ids: Vec::new(),
+            bounds: Vec::new(),
+            nodes: Vec::new(),
+        };
+        if n > 0 {
+            t.split(s, &mut idx, 0);
+        }
+        t.ids = idx.clone();
+        // each leaf's points column by column, so a leaf scan runs down contiguous columns
+        t.pts = vec![0.0; n * d];
+        for node in t.nodes.iter().filter(|nd| nd.left == u32::MAX) {
+            let (a, b) = (node.start as usize, node.end as usize);
+            for (p, &i) in idx[a..b].iter().enumerate() {
+                for (c, &v) in s.row(i as usize).iter().enumerate() {
+                    t.pts[a * d + c * (b - a) + p] = v;
+                }
+            }
+        }
+        t
+    }
+
+    /// Builds the node for idx (rows start.. of the final order); returns its number.
+    fn split(&mut self, s: &Samples, idx: &mut [u32], start: usize) -> u32 {
+        let d = self.d;
+        let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
+        for &i in idx.iter() {
+            for (c, &v) in s.row(i as usize).iter().enumerate() {
+                lo[c] = lo[c].min(v);
+                hi[c] = hi[c].max(v);
+            }
+        }
+        let me = self.nodes.len();
+        self.nodes.push(CountNode {
+            start: start as u32,
+            end: (start + idx.len()) as u32,
+            left: u32::MAX,
+            right: u32::MAX,
+        });
+        self.bounds.extend_from_slice(&lo);
+        self.bounds.extend_from_slice(&hi);
+        if idx.len() > LEAF {
+            let axis = (0..d)
+                .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
+                .unwrap_or(0);
+            let mid = idx.len() / 2;
+            idx.select_nth_unstable_by(mid, |&a, &b| {
+                s.row(a as usize)[axis].total_cmp(&s.row(b as usize)[axis])
+            });
+            let (l, r) = idx.split_at_mut(mid);
+            let left = self.split(s, l, start);
+            let right = self.split(s, r, start + mid);
+            self.nodes[me].left = left;
+            self.nodes[me].right = right;
+        }
+        me as u32
+    }
+
+    /// Points with max-norm distance < r (strict) or ≤ r from q, q itself included if stored.
+    pub(super) fn count(&self, q: &[f64], r: f64, strict: bool) -> usize {
+        let mut total = 0usize;
+        self.walk(q, r, strict, |a, b| total += b - a);
+        total
+    }
+
+    /// The rows counted by [`CountTree::count`], in tree order.
+    pub(super) fn within(&self, q: &[f64], r: f64, strict: bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.walk(q, r, strict, |a, b| {
+            out.extend(self.ids[a..b].iter().map(|&j| j as usize));
+        });
+        out
+    }
+
+    /// Calls `visit(a, b)` for runs a..b of tree positions that cover the ball's points
+    /// exactly once (a whole box inside it, or one point of a leaf).
+    fn walk(&self, q: &[f64], r: f64, strict: bool, visit: impl FnMut(usize, usize)) {
+        macro_rules! dispatch {
+            ($($k:literal)*) => {
+                match (self.d, strict) {
+                    $(($k, true) => self.walk_in::<$k, true>(q, r, visit),
+                      ($k, false) => self.walk_in::<$k, false>(q, r, visit),)*
+                    (_, true) => self.walk_in::<0, true>(q, r, visit),
+                    (_, false) => self.walk_in::<0, false>(q, r, visit),
+                }
+            };
+        }
+        dispatch!(2 3 4 5 6 7 8)
+    }
+
+    /// The walk for dimension K (0: any dimension, read at run time), strict or not.
+    fn walk_in<const K: usize, const STRICT: bool>(
+        &self,
+        q: &[f64],
+        r: f64,
+        mut visit: impl FnMut(usize, usize),
+    ) {
+        #[inline(always)]
+        fn inside<const STRICT: bool>(diff: f64, r: f64) -> bool {
+            if STRICT { diff < r } else { diff <= r }
+        }
+        let d = if K == 0 { self.d } else { K };
+        let q = &q[..d];
+        // depth-first; the tree is at most 33 levels deep (u32 rows, halved at each level),
+        // so the stack never holds more than 34 nodes
+        let mut stack = [0u32; 66];
+        let mut top = usize::from(!self.nodes.is_empty());
+        while top > 0 {
+            top -= 1;
+            let k = stack[top] as usize;
+            let node = self.nodes[k];
+            let b = &self.bounds[2 * d * k..2 * d * (k + 1)];
+            let (lo, hi) = (&b[..d], &b[d..]);
+            let mut all_in = true;
+            let mut outside = false;
+            for c in 0..d {
+                let (below, above) = (q[c] - lo[c], hi[c] - q[c]);
+                // every point of the box is at least −above (or −below) away on this axis
+                if !inside::<STRICT>(-above, r) || !inside::<STRICT>(-below, r) {
+                    outside = true;
+                    break;
+                }
+                all_in &= inside::<STRICT>(above, r) && inside::<STRICT>(below, r);
+            }
+            if outside {
+                continue;
+            }
+            let (start, end) = (node.start as usize, node.end as usize);
+            if all_in {
+                visit(start, end);
+            } else if node.left == u32::MAX {
+                let m = end - start;
+                let mut dist = [0.0f64; LEAF];
+                self.leaf_distances(q, start, end, &mut dist);
+                for (p, &v) in dist[..m].iter().enumerate() {
+                    if inside::<STRICT>(v, r) {
+                        visit(start + p, start + p + 1);
+                    }
+                }
+            } else {
+                stack[top] = node.left;
+                stack[top + 1] = node.right;
+                top += 2;
+            }
+        }
+    }
+
+    /// dist[p] = max_c |q_c − x_c| for the points of the leaf at tree positions start..end:
+    /// the value `distance` computes, down the leaf's contiguous columns.
+    #[inline(always)]
+    fn leaf_distances(&self, q: &[f64], start: usize, end: usize, dist: &mut [f64; LEAF]) {
+        let m = end - start;
+        let block = &self.pts[start * self.d..end * self.d];
+        for (c, col) in block.chunks_exact(m).enumerate() {
+            for (dp, &v) in dist[..m].iter_mut().zip(col) {
+                *dp = dp.max((q[c] - v).abs());
+            }
+        }
+    }
+
+    /// The k points nearest to q under the max-norm, skipping rows for which `skip` is true,
+    /// ordered by (distance, row): exactly the first k of a brute-force sort.
+    pub(super) fn knn(
+        &self,
+        q: &[f64],
+        k: usize,
+        skip: &dyn Fn(usize) -> bool,
+    ) -> Vec<(f64, usize)> {
+        macro_rules! dispatch {
+            ($($k:literal)*) => {
+                match self.d {
+                    $($k => self.knn_in::<$k>(q, k, skip),)*
+                    _ => self.knn_in::<0>(q, k, skip),
+                }
+            };
+        }
+        dispatch!(2 3 4 5 6 7 8)
+    }
+
+    /// Lower bound on the max-norm distance from q to any point of node `node`.
+    #[inline(always)]
+    fn box_distance<const K: usize>(&self, q: &[f64], node: usize) -> f64 {
+        let d = if K == 0 { self.d } else { K };
+        let b = &self.bounds[2 * d * node..2 * d * (node + 1)];
+        let (lo, hi) = (&b[..d], &b[d..]);
+        let mut m = 0.0f64;
+        for c in 0..d {
+            // rounding is monotone: no point in the box is nearer on this axis than this
+            m = m.max(lo[c] - q[c]).max(q[c] - hi[c]);
+        }
+        m
+    }
+
+    fn knn_in<const K: usize>(
+        &self,
+        q: &[f64],
+        k: usize,
+        skip: &dyn Fn(usize) -> bool,
+    ) -> Vec<(f64, usize)> {
+        let d = if K == 0 { self.d } else { K };
+        let q = &q[..d];
+        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+        // the best k so far, ascending by (distance, row)
+        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        let mut stack = [(0u32, 0.0f64); 66];
+        let mut top = usize::from(!self.nodes.is_empty() && k > 0);
+        while top > 0 {
+            top -= 1;
+            let (node_k, near) = stack[top];
+            // a box strictly farther than the k-th best holds nothing that could enter
+            // (ties at equal distance may, with a smaller row, so they are still visited)
+            if best.len() == k && near > best[k - 1].0 {
+                continue;
+            }
+            let node = self.nodes[node_k as usize];
+            if node.left == u32::MAX {
+                let m = (node.end - node.start) as usize;
+                let mut dist = [0.0f64; LEAF];
+                self.leaf_distances(q, node.start as usize, node.end as usize, &mut dist);
+                let ids = &self.ids[node.start as usize..node.end as usize];
+                for (&dj, &j) in dist[..m].iter().zip(ids) {
+                    let cand = (dj, j as usize);
+                    if (best.len() == k && !less(cand, best[k - 1])) || skip(j as usize) {
+                        continue;
+                    }
+                    let at = best.partition_point(|&b| less(b, cand));
+                    best.insert(at, cand);
+                    best.truncate(k);
+                }
+            } else {
+                let (l, r) = (node.left, node.right);
+                let (dl, dr) = (
+                    self.box_distance::<K>(q, l as usize),
+                    self.box_distance::<K>(q, r as usize),
+                );
+                // the nearer child is visited first (pushed last)
+                let (first, second) = if dl <= dr {
+                    ((l, dl), (r, dr))
+                } else {
+                    ((r, dr), (l, dl))
+                };
+                stack[top] = second;
+                stack[top + 1] = first;
+                top += 2;
+            }
+        }
+        best
+    }
+}

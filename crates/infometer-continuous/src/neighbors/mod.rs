@@ -1,0 +1,283 @@
+//! Nearest-neighbour search, one search per file: our max-norm k-d tree (`count_tree`: exact k-NN, box-pruned radius counts) for 2+ dimensions, galloping sorted arrays (`sorted_line`) for 1-D counts, kiddo (`kiddo_tree`) for Euclidean queries and 1-D k-NN, and the brute-force twin (here) the tests compare against; [`Index`] holds the one choice.
+//!
+//! Every query excludes the point itself and, with a Theiler window W, every j with
+//! |i − j| ≤ W. Neighbours are ordered by (distance, index), so ties are broken the same
+//! way by every backend.
+
+mod count_tree;
+mod kiddo_tree;
+mod sorted_line;
+
+use crate::Samples;
+use count_tree::CountTree;
+use kiddo_tree::{Tree, build_tree};
+use sorted_line::SortedLine;
+
+/// Which neighbour-search implementation to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Our max-norm k-d tree (2+ dimensions), sorted arrays for 1-D counts, kiddo k-d trees
+    /// for Euclidean queries (1–16 dimensions), brute force beyond.
+    #[default]
+    Auto,
+    /// O(N²) exhaustive search: the reference twin, for tests and tiny inputs.
+    BruteForce,
+}
+
+/// The distance between points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Metric {
+    /// max_i |a_i − b_i| (KSG's norm).
+    #[default]
+    MaxNorm,
+    /// sqrt(Σ (a_i − b_i)²).
+    Euclidean,
+}
+
+/// Distance between two points under the metric.
+#[inline]
+pub(crate) fn distance(a: &[f64], b: &[f64], metric: Metric) -> f64 {
+    match metric {
+        Metric::MaxNorm => a
+            .iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs())),
+        Metric::Euclidean => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt(),
+    }
+}
+
+/// The search an [`Index`] runs: one choice, made when it is built.
+enum Search {
+    /// Exhaustive: the reference twin (and Euclidean data beyond 16 dimensions).
+    Brute,
+    /// One dimension: sorted values for the radius counts, kiddo for k-NN.
+    Line(SortedLine, Box<dyn Tree>),
+    /// Max-norm, 2 or more dimensions: our counting tree for every query.
+    Count(CountTree),
+    /// Euclidean, 2–16 dimensions: kiddo for every query.
+    Kiddo(Box<dyn Tree>),
+}
+
+/// A searchable point set.
+pub(crate) struct Index<'a> {
+    s: &'a Samples,
+    metric: Metric,
+    theiler: usize,
+    search: Search,
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(s: &'a Samples, metric: Metric, theiler: usize, backend: Backend) -> Self {
+        let small = s.n_samples() <= u32::MAX as usize;
+        let search = match backend {
+            Backend::BruteForce => Search::Brute,
+            Backend::Auto if s.dim() >= 2 && metric == Metric::MaxNorm && small => {
+                Search::Count(CountTree::build(s))
+            }
+            Backend::Auto => match (SortedLine::build(s), build_tree(s, metric)) {
+                (Some(line), Some(tree)) => Search::Line(line, tree),
+                (None, Some(tree)) => Search::Kiddo(tree),
+                _ => Search::Brute,
+            },
+        };
+        Index {
+            s,
+            metric,
+            theiler,
+            search,
+        }
+    }
+
+    fn excluded(&self, i: usize, j: usize) -> bool {
+        i.abs_diff(j) <= self.theiler
+    }
+
+    /// kiddo's tree, where this index has one.
+    fn kiddo(&self) -> Option<&dyn Tree> {
+        match &self.search {
+            Search::Line(_, t) | Search::Kiddo(t) => Some(t.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The k nearest neighbours of point i as (distance, index), ordered by (distance, index).
+    pub(crate) fn knn(&self, i: usize, k: usize) -> Vec<(f64, usize)> {
+        let q = self.s.row(i);
+        let n = self.s.n_samples();
+        let by_distance_then_index =
+            |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        if let Search::Count(counter) = &self.search {
+            return counter.knn(q, k, &|j| self.excluded(i, j));
+        }
+        let mut cand: Vec<(f64, usize)> = match self.kiddo() {
+            Some(t) => {
+                let want = (k + 2 + 2 * self.theiler).min(n);
+                let mut c = t.nearest(q, want);
+                c.retain(|&(_, j)| !self.excluded(i, j));
+                c.sort_by(by_distance_then_index);
+                // the k-th distance reaching the farthest returned means points at that
+                // distance may have been cut off: fetch all of them, so the (distance, index)
+                // order is the same as brute force
+                let farthest = c.last().map_or(0.0, |x| x.0);
+                if let Some(&(kth, _)) = c.get(k - 1).filter(|x| x.0 >= farthest) {
+                    c = t.within(q, kth);
+                    c.retain(|&(_, j)| !self.excluded(i, j));
+                    c.sort_by(by_distance_then_index);
+                }
+                c
+            }
+            None => {
+                let mut c: Vec<(f64, usize)> = (0..n)
+                    .filter(|&j| !self.excluded(i, j))
+                    .map(|j| (distance(q, self.s.row(j), self.metric), j))
+                    .collect();
+                c.sort_by(by_distance_then_index);
+                c
+            }
+        };
+        cand.truncate(k);
+        cand
+    }
+
+    /// Distance from an outside point q to its k-th nearest point of the set (no exclusions).
+    pub(crate) fn kth_from_point(&self, q: &[f64], k: usize) -> f64 {
+        if let Search::Count(counter) = &self.search {
+            return counter.knn(q, k, &|_| false)[k - 1].0;
+        }
+        let mut d: Vec<f64> = match self.kiddo() {
+            Some(t) => t.nearest(q, k).into_iter().map(|x| x.0).collect(),
+            None => (0..self.s.n_samples())
+                .map(|j| distance(q, self.s.row(j), self.metric))
+                .collect(),
+        };
+        d.sort_by(f64::total_cmp);
+        d[k - 1]
+    }
+
+    /// Number of points j (not excluded) with distance < r (strict) or ≤ r.
+    pub(crate) fn count(&self, i: usize, r: f64, strict: bool) -> usize {
+        let q = self.s.row(i);
+        let inside = |d: f64| if strict { d < r } else { d <= r };
+        let all = match &self.search {
+            Search::Line(line, _) => line.count(i, q[0], r, strict),
+            Search::Count(counter) => counter.count(q, r, strict),
+            // brute force, or a kiddo tree (Euclidean): the listed points, exclusions applied
+            Search::Brute | Search::Kiddo(_) => return self.within(i, r, strict).len(),
+        };
+        // the whole-set count includes the point itself and its Theiler window: remove them
+        let (a, b) = (
+            i.saturating_sub(self.theiler),
+            (i + self.theiler).min(self.s.n_samples() - 1),
+        );
+        let window = (a..=b)
+            .filter(|&j| inside(distance(q, self.s.row(j), self.metric)))
+            .count();
+        all.saturating_sub(window)
+    }
+
+    /// Indices of points j (not excluded) with distance < r (strict) or ≤ r.
+    pub(crate) fn within(&self, i: usize, r: f64, strict: bool) -> Vec<usize> {
+        let q = self.s.row(i);
+        let inside = |d: f64| if strict { d < r } else { d <= r };
+        if let Search::Count(counter) = &self.search {
+            let mut v = counter.within(q, r, strict);
+            v.retain(|&j| !self.excluded(i, j));
+            return v;
+        }
+        match self.kiddo() {
+            Some(t) => t
+                .within(q, r)
+                .into_iter()
+                .filter(|&(d, j)| inside(d) && !self.excluded(i, j))
+                .map(|(_, j)| j)
+                .collect(),
+            None => (0..self.s.n_samples())
+                .filter(|&j| {
+                    !self.excluded(i, j) && inside(distance(q, self.s.row(j), self.metric))
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every count and neighbour list of the fast index equals brute force: tie-heavy integer grids where radii
+    /// fall exactly on distances, strict and not, with and without a Theiler window, in 1, 2, 3
+    /// and 18 dimensions (the last has no kiddo tree).
+    #[test]
+    fn counts_and_neighbours_equal_brute_force_on_ties() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for (d, n) in [(1usize, 400usize), (2, 300), (3, 250), (18, 120)] {
+            let data: Vec<f64> = (0..n * d).map(|_| (next() % 5) as f64).collect();
+            let s = Samples::new(n, d, data).unwrap();
+            for theiler in [0usize, 2] {
+                let fast = Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto);
+                let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+                for i in (0..n).step_by(7) {
+                    for k in [1usize, 3, 10] {
+                        assert_eq!(
+                            fast.knn(i, k),
+                            slow.knn(i, k),
+                            "d={d} W={theiler} i={i} k={k}"
+                        );
+                    }
+                    for r in [0.0, 0.5, 1.0, 2.0, 3.5, 4.0, 5.0] {
+                        for strict in [true, false] {
+                            assert_eq!(
+                                fast.count(i, r, strict),
+                                slow.count(i, r, strict),
+                                "d={d} W={theiler} i={i} r={r} strict={strict}"
+                            );
+                            let mut w = fast.within(i, r, strict);
+                            w.sort_unstable();
+                            assert_eq!(w, slow.within(i, r, strict));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Random small sets on a coarse grid (many ties), random radius, k and window: the
+        /// tree and brute force agree on every query.
+        #[test]
+        fn tree_equals_brute_force(
+            d in 2usize..6,
+            cells in proptest::collection::vec(0u8..4, 40 * 6..=90 * 6),
+            r in 0.0f64..3.0,
+            k in 1usize..6,
+            theiler in 0usize..3,
+        ) {
+            let n = cells.len() / 6;
+            let data: Vec<f64> = cells[..n * d].iter().map(|&c| f64::from(c) * 0.5).collect();
+            let s = Samples::new(n, d, data).unwrap();
+            let fast = Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto);
+            let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+            // radii on the grid's own distances, and the random one
+            for r in [r, (r * 2.0).round() * 0.5] {
+                for i in 0..n {
+                    proptest::prop_assert_eq!(fast.knn(i, k), slow.knn(i, k));
+                    for strict in [true, false] {
+                        proptest::prop_assert_eq!(fast.count(i, r, strict), slow.count(i, r, strict));
+                    }
+                }
+            }
+        }
+    }
+}

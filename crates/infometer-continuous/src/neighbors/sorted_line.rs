@@ -1,0 +1,88 @@
+//! 1-D radius counts: the values sorted once, each count the difference of two ranks found by galloping outward from the point's own rank.
+
+use crate::Samples;
+
+/// 1-D values sorted ascending (ties by row), and each row's position in that order.
+pub(super) struct SortedLine {
+    sorted: Vec<f64>,
+    rank: Vec<u32>,
+}
+
+impl SortedLine {
+    /// Sorts a one-column sample set (None beyond u32 rows).
+    pub(super) fn build(s: &Samples) -> Option<SortedLine> {
+        (s.dim() == 1 && s.n_samples() <= u32::MAX as usize).then(|| {
+            let mut pairs: Vec<(f64, u32)> = (0u32..)
+                .zip(s.as_slice())
+                .map(|(row, &v)| (v, row))
+                .collect();
+            pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut rank = vec![0u32; pairs.len()];
+            for (pos, &(_, row)) in pairs.iter().enumerate() {
+                rank[row as usize] = pos as u32;
+            }
+            SortedLine {
+                sorted: pairs.into_iter().map(|(v, _)| v).collect(),
+                rank,
+            }
+        })
+    }
+
+    /// Values x_j with |x_j − x| < r (strict) or ≤ r, x = row i's value; the row itself included.
+    pub(super) fn count(&self, i: usize, x: f64, r: f64, strict: bool) -> usize {
+        // both ends are searched outward from the point's own position: the count is
+        // local, so a galloping search touches O(log count) nearby values, not log N
+        let (sorted, at) = (&self.sorted, self.rank[i] as usize);
+        let (lo, hi) = if strict {
+            (
+                gallop(sorted, at, |v| x - v >= r),
+                gallop(sorted, at, |v| v - x < r),
+            )
+        } else {
+            (
+                gallop(sorted, at, |v| x - v > r),
+                gallop(sorted, at, |v| v - x <= r),
+            )
+        };
+        hi.saturating_sub(lo)
+    }
+}
+
+/// `sorted.partition_point(pred)` (pred true on a prefix, false after), found by galloping
+/// outward from `start`: the same index, in O(log |answer − start|) probes.
+fn gallop(sorted: &[f64], start: usize, pred: impl Fn(f64) -> bool) -> usize {
+    let n = sorted.len();
+    if n == 0 {
+        return 0;
+    }
+    let start = start.min(n - 1);
+    if pred(sorted[start]) {
+        // the answer lies in (start, n]
+        let (mut lo, mut step) = (start + 1, 1usize);
+        loop {
+            let probe = start + step;
+            if probe >= n {
+                return lo + sorted[lo..].partition_point(|&v| pred(v));
+            }
+            if !pred(sorted[probe]) {
+                return lo + sorted[lo..probe].partition_point(|&v| pred(v));
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    } else {
+        // the answer lies in [0, start]
+        let (mut hi, mut step) = (start, 1usize);
+        loop {
+            if step > start {
+                return sorted[..hi].partition_point(|&v| pred(v));
+            }
+            let probe = start - step;
+            if pred(sorted[probe]) {
+                return probe + 1 + sorted[probe + 1..hi].partition_point(|&v| pred(v));
+            }
+            hi = probe;
+            step *= 2;
+        }
+    }
+}
