@@ -737,6 +737,7 @@ fn tied_file() -> String {
 fn guards_refuse_tied_data_and_flags_that_do_not_apply() {
     let f = tied_file();
     let g = gaussian_file();
+    let constant = tmp("named-constant.csv", "a,b\n1,2\n2,2\n3,2\n4,2\n5,2\n6,2\n");
     fn mi<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         let mut v = vec!["mi", "--input"];
         v.extend_from_slice(extra);
@@ -893,6 +894,18 @@ fn guards_refuse_tied_data_and_flags_that_do_not_apply() {
         (
             mi(&[&f, "--x", "c", "--y", "a", "--estimator", "mixed"]),
             "--x column 'c', data row 1",
+        ),
+        (
+            mi(&[&constant, "--x", "a", "--y", "b"]),
+            "--y column 'b' is constant",
+        ),
+        (
+            vec!["te", "--input", &constant, "--source", "a", "--target", "b"],
+            "--target column 'b' is constant",
+        ),
+        (
+            mi(&[&constant, "--x", "a", "--y", "a", "--estimator", "gaussian"]),
+            "linearly dependent",
         ),
     ]);
 }

@@ -173,6 +173,10 @@ fn continuous(e: &ContinuousError, c: &Ctx) -> String {
             c.estimator
         ),
         E::ClassTooSmall { .. } => format!("{input}: --x: {e}"),
+        E::SingularCovariance { .. } => format!(
+            "{input}: the selected columns are linearly dependent ({e}): a column repeated \
+             across the variables, or one that is a linear function of others, does this"
+        ),
         E::InvalidParameter {
             name,
             value,
