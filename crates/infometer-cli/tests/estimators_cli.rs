@@ -960,3 +960,74 @@ fn doubtful_results_warn_in_the_json_and_on_stderr() {
         "{v}"
     );
 }
+
+#[test]
+fn local_values_are_written_and_average_to_the_estimate() {
+    let g = gaussian_file();
+    let dir = std::env::temp_dir().join(format!("infometer-local-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (est, ext) in [
+        ("ksg1", "txt"),
+        ("ksg2", "npy"),
+        ("kde", "txt"),
+        ("box", "txt"),
+    ] {
+        let path = dir.join(format!("{est}.{ext}"));
+        let p = path.display().to_string();
+        let (ok, v, err) = run(&[
+            "mi",
+            "--input",
+            &g,
+            "--x",
+            "x",
+            "--y",
+            "y",
+            "--estimator",
+            est,
+            "--local-out",
+            &p,
+            "--json",
+        ]);
+        assert!(ok, "{est}: {err}");
+        let bytes = std::fs::read(&path).unwrap();
+        let locals: Vec<f64> = if ext == "npy" {
+            // header length at bytes 8..10 (version 1), then little-endian f64
+            let hl = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+            bytes[10 + hl..]
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect()
+        } else {
+            let text = String::from_utf8(bytes).unwrap();
+            let mut lines = text.lines();
+            assert_eq!(lines.next(), Some("local_nats"));
+            lines.map(|l| l.parse().unwrap()).collect()
+        };
+        assert_eq!(locals.len() as u64, v["n_samples"].as_u64().unwrap());
+        let mean = locals.iter().sum::<f64>() / locals.len() as f64;
+        assert!(
+            (mean - v["estimate"].as_f64().unwrap()).abs() < 1e-10,
+            "{est}"
+        );
+    }
+    // an estimator without local values is refused before any work, and nothing is written
+    let path = dir.join("gauss.txt");
+    let p = path.display().to_string();
+    check_refusals(&[(
+        vec![
+            "mi",
+            "--input",
+            &g,
+            "--x",
+            "x",
+            "--y",
+            "y",
+            "--estimator",
+            "gaussian",
+            "--local-out",
+            &p,
+        ],
+        "--local-out: --estimator gaussian has no local values",
+    )]);
+    assert!(!path.exists());
+}

@@ -74,6 +74,10 @@ pub struct MiArgs {
     /// Surrogates for a permutation test (X rows shuffled; at most 100000).
     #[arg(long, allow_hyphen_values = true)]
     pub permutations: Option<usize>,
+    /// Write the local (pointwise) values, one per sample used, whose mean is the estimate:
+    /// a `.npy` vector of f64, or text with a `local_nats` header (ksg1, ksg2, kde, box, mixed).
+    #[arg(long = "local-out")]
+    pub local_out: Option<std::path::PathBuf>,
     #[command(flatten)]
     /// Neural-estimator options.
     pub neural: NeuralArgs,
@@ -330,6 +334,16 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
     let method = parse_method(&a.estimator, MiMethod::NAMES)?;
     check_permutations(a.permutations)?;
     check_settings(method, c, a.permutations.is_some(), a.z.is_some())?;
+    if a.local_out.is_some() && !method.has_locals() {
+        bail!(
+            "--local-out: --estimator {method} has no local values (ksg1, ksg2, kde, box and mixed have)"
+        );
+    }
+    // created before the work (an unwritable path fails first), renamed into place after it
+    let local_file = match &a.local_out {
+        Some(p) => Some(crate::staged::StagedFile::create(p, "--local-out")?),
+        None => None,
+    };
     let t = load(c)?;
     let (xc, xn) = columns(&t, &a.x, "--x")?;
     let (yc, yn) = columns(&t, &a.y, "--y")?;
@@ -381,6 +395,20 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
         };
         bar.finish_and_clear();
         add_test(&mut out, &t.map_err(|e| fail(e.into()))?, p);
+    }
+    if let (Some(mut f), Some(local), Some(path)) = (local_file, &e.local, &a.local_out) {
+        let bytes = if path.extension().is_some_and(|x| x == "npy") {
+            crate::npy::npy_bytes_f64(&[local.len()], local)
+        } else {
+            let mut text = String::from("local_nats\n");
+            for v in local {
+                text.push_str(&format!("{v}\n"));
+            }
+            text.into_bytes()
+        };
+        f.write_all(&bytes)?;
+        f.commit()?;
+        out["local_out"] = json!(path);
     }
     Ok(out)
 }

@@ -136,6 +136,14 @@ impl MiMethod {
         )
     }
 
+    /// Whether the method gives local (pointwise) values ([`MiEstimate::local`]).
+    pub fn has_locals(self) -> bool {
+        matches!(
+            self,
+            MiMethod::Ksg1 | MiMethod::Ksg2 | MiMethod::Kde | MiMethod::Box | MiMethod::Mixed
+        )
+    }
+
     /// Whether the method takes a setting.
     pub fn accepts(self, s: Setting) -> bool {
         use MiMethod as M;
