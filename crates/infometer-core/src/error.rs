@@ -132,5 +132,33 @@ pub enum CoreError {
     },
 }
 
+impl CoreError {
+    /// The same error about a chunk that starts at row `row0` of a larger input: its row and
+    /// flat element indices made absolute (`vocab` values per row).
+    ///
+    /// # Examples
+    /// ```
+    /// use infometer_core::CoreError;
+    /// let e = CoreError::NoMass { row: 2 }.shifted(100, 8);
+    /// assert_eq!(e, CoreError::NoMass { row: 102 });
+    /// ```
+    pub fn shifted(self, row0: usize, vocab: usize) -> CoreError {
+        match self {
+            CoreError::NonFinite { what, index, value } => CoreError::NonFinite {
+                what,
+                index: index + row0 * vocab,
+                value,
+            },
+            CoreError::NoMass { row } => CoreError::NoMass { row: row + row0 },
+            CoreError::LabelOutOfRange { label, row, vocab } => CoreError::LabelOutOfRange {
+                label,
+                row: row + row0,
+                vocab,
+            },
+            other => other,
+        }
+    }
+}
+
 /// Result alias for `infometer-core`.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

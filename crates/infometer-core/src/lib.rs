@@ -63,5 +63,5 @@ pub use perplexity::{
 };
 pub use report::{DEFAULT_UNCERTAINTY_THRESHOLD, PredictionReport, Summary};
 pub use rlhf::{KlEstimates, distillation_loss, kl_estimators, kl_penalized_rewards};
-pub use rows::Rows;
+pub use rows::{Rows, shift_labels};
 pub use table::{JointTable, TableEstimator, TableMeasures};

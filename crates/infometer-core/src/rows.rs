@@ -71,3 +71,61 @@ impl<'a, T: Element> Rows<'a, T> {
         &self.data[i * self.vocab..(i + 1) * self.vocab]
     }
 }
+
+/// Causal-LM alignment of labels: position t of each sequence of `seq_len` positions takes
+/// the label (and the mask) of position t + 1, and the last position of every sequence is
+/// masked out, so logits at t score the token that follows them (what Hugging Face's
+/// `shift_labels` does), without moving any logits.
+///
+/// # Formula
+/// ```text
+/// label'[s, t] = label[s, t + 1],  mask'[s, t] = mask[s, t + 1]   (t < T − 1);   mask'[s, T − 1] = false
+/// ```
+///
+/// # Errors
+/// [`CoreError::ShapeMismatch`] when `seq_len` < 2 or does not divide the number of labels,
+/// or the mask's length differs from the labels'.
+///
+/// # Examples
+/// ```
+/// let (l, m) = infometer_core::shift_labels(&[1, 2, 3, 4, 5, 6], None, 3, -100).unwrap();
+/// assert_eq!(l, vec![2, 3, -100, 5, 6, -100]);
+/// assert_eq!(m, vec![true, true, false, true, true, false]);
+/// ```
+///
+/// # References
+/// Hugging Face transformers, `ForCausalLMLoss` (labels shifted left by one position).
+pub fn shift_labels(
+    labels: &[i64],
+    mask: Option<&[bool]>,
+    seq_len: usize,
+    ignore_index: i64,
+) -> Result<(Vec<i64>, Vec<bool>)> {
+    if seq_len < 2 || labels.len() % seq_len != 0 {
+        return Err(CoreError::ShapeMismatch {
+            what: "positions per sequence for shifted labels (at least 2, dividing the labels)",
+            expected: seq_len.max(2),
+            got: seq_len,
+        });
+    }
+    if let Some(m) = mask
+        && m.len() != labels.len()
+    {
+        return Err(CoreError::ShapeMismatch {
+            what: "mask length",
+            expected: labels.len(),
+            got: m.len(),
+        });
+    }
+    let t = seq_len;
+    let mut l = vec![ignore_index; labels.len()];
+    let mut m = vec![false; labels.len()];
+    for s in 0..labels.len() / t {
+        for i in 0..t - 1 {
+            let (here, next) = (s * t + i, s * t + i + 1);
+            l[here] = labels[next];
+            m[here] = mask.is_none_or(|mk| mk[next]);
+        }
+    }
+    Ok((l, m))
+}

@@ -13,20 +13,7 @@ use crate::tensor_file::Floats;
 
 /// An error of a chunk with its row and element indices made absolute.
 fn offset_err(e: CoreError, row0: usize, vocab: usize) -> CoreError {
-    match e {
-        CoreError::NonFinite { what, index, value } => CoreError::NonFinite {
-            what,
-            index: index + row0 * vocab,
-            value,
-        },
-        CoreError::NoMass { row } => CoreError::NoMass { row: row + row0 },
-        CoreError::LabelOutOfRange { label, row, vocab } => CoreError::LabelOutOfRange {
-            label,
-            row: row + row0,
-            vocab,
-        },
-        other => other,
-    }
+    e.shifted(row0, vocab)
 }
 
 /// Default rows per chunk: about 64 MiB of logits, at least 64 rows (the kernel spreads a

@@ -130,8 +130,8 @@ pub(super) fn open_shards(args: &LogitsArgs) -> Result<(Vec<Shard>, usize)> {
     Ok((shards, vocab))
 }
 
-/// Causal-LM alignment: position t of each sequence takes the label (and the mask) of
-/// position t + 1; the last position of every sequence is masked out.
+/// Causal-LM alignment ([`infometer_core::shift_labels`]) over the shard's last axis before
+/// the vocabulary.
 ///
 /// # Errors
 /// When there is no sequence axis or a sequence has fewer than 2 positions.
@@ -147,16 +147,7 @@ pub fn shift(
     if t < 2 {
         bail!("sequences of length {t}: a shifted sequence needs at least 2 positions");
     }
-    let mut l = vec![ignore_index; labels.len()];
-    let mut m = vec![false; labels.len()];
-    for s in 0..labels.len() / t {
-        for i in 0..t - 1 {
-            let (here, next) = (s * t + i, s * t + i + 1);
-            l[here] = labels[next];
-            m[here] = mask.is_none_or(|mk| mk[next]);
-        }
-    }
-    Ok((l, m))
+    Ok(infometer_core::shift_labels(labels, mask, t, ignore_index)?)
 }
 
 /// Positions per sequence of a shard: its last axis before the vocabulary (a shard of shape
