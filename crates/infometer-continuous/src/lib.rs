@@ -45,8 +45,8 @@ pub use mixed::mixed_mi;
 pub use neighbors::{Backend, Metric};
 pub use samples::Samples;
 pub use significance::{
-    BootstrapInterval, MAX_RESAMPLES, PermutationTest, bootstrap_ci, permutation_test,
-    permutation_test_with_progress,
+    BootstrapInterval, MAX_RESAMPLES, PermutationTest, bootstrap_ci, permutation_null,
+    permutation_test, permutation_test_with_progress,
 };
 pub use te::{
     TeEmbedding, TeEstimator, embed_te, transfer_entropy, transfer_entropy_test,

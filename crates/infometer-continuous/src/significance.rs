@@ -125,17 +125,7 @@ where
     check_count("permutations", n_surrogates)?;
     let identity: Vec<usize> = (0..n).collect();
     let observed = estimate(&identity)?;
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let null: Vec<f64> = (0..n_surrogates)
-        .into_par_iter()
-        .map(|s| {
-            let mut p = identity.clone();
-            p.shuffle(&mut rng_for(seed, s));
-            let v = estimate(&p);
-            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            v
-        })
-        .collect::<Result<_, E>>()?;
+    let null = permutation_null(n, 0..n_surrogates, seed, estimate, progress)?;
     let ge = null.iter().filter(|&&v| v >= observed).count();
     let mean = null.iter().sum::<f64>() / null.len() as f64;
     let sd = if null.len() > 1 {
@@ -150,6 +140,62 @@ where
         null_sd: sd,
         null,
     })
+}
+
+/// The surrogate values of a permutation test for surrogate indices `surrogates` only:
+/// surrogate s always uses the permutation drawn from stream s of `seed`, so the null of a
+/// test split across processes by index ranges, concatenated in order, equals the `null` of
+/// one [`permutation_test`] bit for bit.
+///
+/// # Errors
+/// [`ContinuousError::InvalidParameter`] for an empty range or one reaching past
+/// [`MAX_RESAMPLES`]; errors of `estimate` pass through.
+///
+/// # Examples
+/// ```
+/// use infometer_continuous::{permutation_null, permutation_test, ContinuousError};
+/// let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.7).sin()).collect();
+/// let stat = |p: &[usize]| Ok::<_, ContinuousError>(p.iter().enumerate().map(|(i, &j)| x[i] * x[j]).sum::<f64>());
+/// let whole = permutation_test(40, 30, 9, stat).unwrap();
+/// let mut split = permutation_null(40, 0..12, 9, stat, |_| {}).unwrap();
+/// split.extend(permutation_null(40, 12..30, 9, stat, |_| {}).unwrap());
+/// assert_eq!(split, whole.null);
+/// ```
+///
+/// # References
+/// As [`permutation_test`].
+pub fn permutation_null<F, E, P>(
+    n: usize,
+    surrogates: std::ops::Range<usize>,
+    seed: u64,
+    estimate: F,
+    progress: P,
+) -> Result<Vec<f64>, E>
+where
+    F: Fn(&[usize]) -> Result<f64, E> + Sync,
+    E: From<ContinuousError> + Send,
+    P: Fn(usize) + Sync,
+{
+    if surrogates.is_empty() || surrogates.end > MAX_RESAMPLES {
+        return Err(ContinuousError::InvalidParameter {
+            name: "permutations",
+            value: surrogates.end as f64,
+            reason: "the surrogate range must be non-empty and end at most at 100000",
+        }
+        .into());
+    }
+    let identity: Vec<usize> = (0..n).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    surrogates
+        .into_par_iter()
+        .map(|s| {
+            let mut p = identity.clone();
+            p.shuffle(&mut rng_for(seed, s));
+            let v = estimate(&p);
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            v
+        })
+        .collect()
 }
 
 /// A percentile bootstrap confidence interval.

@@ -17,11 +17,13 @@ pub(crate) enum Floats<'py> {
     F64(PyReadonlyArrayDyn<'py, f64>),
 }
 
-/// The array's shape, after checking that it is a C-contiguous numpy array.
-pub(crate) fn c_contiguous<'a, 'py>(
-    obj: &'a Bound<'py, PyAny>,
+/// The numpy array `obj`, after checking that it is C-contiguous; an array whose data are
+/// not aligned to their element size (one deserialised from a byte buffer, say) is copied
+/// once into an aligned one, since Rust cannot read it in place.
+pub(crate) fn c_contiguous<'py>(
+    obj: &Bound<'py, PyAny>,
     name: &str,
-) -> PyResult<&'a Bound<'py, PyUntypedArray>> {
+) -> PyResult<Bound<'py, PyUntypedArray>> {
     let arr = obj.cast::<PyUntypedArray>().map_err(|_| {
         PyTypeError::new_err(format!(
             "{name}: expected a numpy array (or a CPU torch tensor), got {}",
@@ -36,7 +38,12 @@ pub(crate) fn c_contiguous<'a, 'py>(
              pass np.ascontiguousarray({name}) (one copy), or slice whole rows only"
         )));
     }
-    Ok(arr)
+    let aligned: bool = arr.getattr("flags")?.getattr("aligned")?.extract()?;
+    if aligned {
+        Ok(arr.clone())
+    } else {
+        Ok(arr.call_method0("copy")?.cast_into::<PyUntypedArray>()?)
+    }
 }
 
 fn dtype_name(arr: &Bound<'_, PyUntypedArray>) -> String {
@@ -49,7 +56,7 @@ pub(crate) fn floats<'py>(
     name: &str,
     bf16_bits: bool,
 ) -> PyResult<Floats<'py>> {
-    let arr = c_contiguous(obj, name)?;
+    let arr = &c_contiguous(obj, name)?;
     let bad = || {
         PyTypeError::new_err(format!(
             "{name}: dtype {} is not supported; use float16, float32, float64, or bfloat16 \
@@ -146,7 +153,7 @@ pub(crate) fn int64s<'py>(
     obj: &Bound<'py, PyAny>,
     name: &str,
 ) -> PyResult<PyReadonlyArrayDyn<'py, i64>> {
-    let arr = c_contiguous(obj, name)?;
+    let arr = &c_contiguous(obj, name)?;
     arr.cast::<PyArrayDyn<i64>>()
         .map(|a| a.readonly())
         .map_err(|_| {
@@ -162,7 +169,7 @@ pub(crate) fn bools<'py>(
     obj: &Bound<'py, PyAny>,
     name: &str,
 ) -> PyResult<PyReadonlyArrayDyn<'py, bool>> {
-    let arr = c_contiguous(obj, name)?;
+    let arr = &c_contiguous(obj, name)?;
     arr.cast::<PyArrayDyn<bool>>()
         .map(|a| a.readonly())
         .map_err(|_| {

@@ -158,6 +158,36 @@ impl Estimator {
         })
     }
 
+    /// The null values of surrogates `start..stop` only (X's rows shuffled by the
+    /// permutation of stream s of `seed` for surrogate s): split a test across workers by
+    /// index ranges, concatenate in order, and the null equals one `permutation_test`'s.
+    #[pyo3(signature = (x, y, start, stop, seed=0))]
+    fn permutation_null<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        start: usize,
+        stop: usize,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        no_panic(|| {
+            let (x, y, _) = inputs(x, y, None)?;
+            let null = py
+                .detach(|| {
+                    infometer_continuous::permutation_null(
+                        x.n_samples(),
+                        start..stop,
+                        seed,
+                        |p| Ok(self.est.estimate(&x.take_rows(p), &y)?.nats),
+                        |_| {},
+                    )
+                })
+                .map_err(errors::continuous)?;
+            Ok(PyArray1::from_vec(py, null))
+        })
+    }
+
     /// Percentile bootstrap over rows.
     #[pyo3(signature = (x, y, n_resamples, level=0.95, seed=0))]
     fn bootstrap_ci<'py>(
@@ -185,6 +215,22 @@ impl Estimator {
 
     fn __repr__(&self) -> String {
         format!("Estimator({:?}, {:?})", self.name(), self.settings)
+    }
+
+    /// Pickles as the constructor call that built it.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (
+        Bound<'py, pyo3::types::PyType>,
+        (&'static str, Option<usize>, Option<f64>, Option<bool>, Option<usize>, bool, u64),
+    ) {
+        let s = &self.settings;
+        (
+            py.get_type::<Estimator>(),
+            (self.name(), s.k, s.noise, s.standardize, s.theiler, s.copula, s.seed),
+        )
     }
 }
 

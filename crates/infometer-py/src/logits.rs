@@ -231,6 +231,18 @@ pub(crate) struct Report {
     arrays: Py<PyDict>,
 }
 
+impl Report {
+    /// A summary value or per-token array; None where the input does not define it.
+    fn field(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        for d in [&self.summary, &self.arrays] {
+            if let Some(v) = d.bind(py).get_item(name)? {
+                return Ok(v.unbind());
+            }
+        }
+        Ok(py.None())
+    }
+}
+
 #[pymethods]
 impl Report {
     /// The summary: n_tokens, unit, mean_nll, perplexity, mean_entropy, mean_confidence,
@@ -246,15 +258,110 @@ impl Report {
     fn tokens<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
         self.arrays.bind(py).clone()
     }
-    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        for d in [&self.summary, &self.arrays] {
-            if let Some(v) = d.bind(py).get_item(name)? {
-                return Ok(v.unbind());
-            }
-        }
-        Err(pyo3::exceptions::PyAttributeError::new_err(format!(
-            "Report has no attribute {name:?}"
-        )))
+    /// Valid tokens.
+    #[getter]
+    fn n_tokens(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "n_tokens")
+    }
+    /// The unit of the summary and of the per-token information values.
+    #[getter]
+    fn unit(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "unit")
+    }
+    /// Mean NLL (cross-entropy), with labels.
+    #[getter]
+    fn mean_nll(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mean_nll")
+    }
+    /// exp(Σ NLL / n), with labels (unitless).
+    #[getter]
+    fn perplexity(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "perplexity")
+    }
+    /// Mean entropy.
+    #[getter]
+    fn mean_entropy(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mean_entropy")
+    }
+    /// Mean top-1 probability.
+    #[getter]
+    fn mean_confidence(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mean_confidence")
+    }
+    /// Top-1 accuracy, with labels.
+    #[getter]
+    fn accuracy(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "accuracy")
+    }
+    /// Mean Brier score, with labels.
+    #[getter]
+    fn brier(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "brier")
+    }
+    /// Expected calibration error (15 bins), with labels.
+    #[getter]
+    fn ece(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "ece")
+    }
+    /// Maximum calibration error, with labels.
+    #[getter]
+    fn mce(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mce")
+    }
+    /// Mean KL(P‖Q), with a reference.
+    #[getter]
+    fn mean_kl(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mean_kl")
+    }
+    /// Mean KL(Q‖P), with a reference.
+    #[getter]
+    fn mean_kl_reverse(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mean_kl_reverse")
+    }
+    /// Mean Jensen–Shannon divergence, with a reference.
+    #[getter]
+    fn mean_js(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "mean_js")
+    }
+    /// Per-token validity (mask and ignore_index applied).
+    #[getter]
+    fn valid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "valid")
+    }
+    /// Per-token NLL, with labels.
+    #[getter]
+    fn nll(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "nll")
+    }
+    /// Per-token entropy.
+    #[getter]
+    fn entropy(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "entropy")
+    }
+    /// Per-token top-1 class.
+    #[getter]
+    fn top1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "top1")
+    }
+    /// Per-token top-1 probability.
+    #[getter]
+    fn confidence(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "confidence")
+    }
+    /// Per-token KL(P‖Q), with a reference.
+    #[getter]
+    fn kl(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "kl")
+    }
+    /// Per-token KL(Q‖P), with a reference.
+    #[getter]
+    fn kl_reverse(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "kl_reverse")
+    }
+    /// Per-token JS, with a reference.
+    #[getter]
+    fn js(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.field(py, "js")
     }
     fn __repr__(&self, py: Python<'_>) -> String {
         format!("Report({})", self.summary.bind(py))

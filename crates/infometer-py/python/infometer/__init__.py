@@ -235,6 +235,11 @@ class Estimator:
             _samples(x), _samples(y), n_surrogates, seed=seed, z=None if z is None else _samples(z)
         )
 
+    def permutation_null(self, x: Any, y: Any, start: int, stop: int, seed: int = 0) -> Any:
+        """Null values of surrogates start..stop only; ranges split across workers and
+        concatenated in order equal one permutation_test's null."""
+        return self._est.permutation_null(_samples(x), _samples(y), start, stop, seed=seed)
+
     def bootstrap_ci(self, x: Any, y: Any, n_resamples: int, level: float = 0.95, seed: int = 0) -> dict:
         """Percentile bootstrap over rows."""
         return self._est.bootstrap_ci(_samples(x), _samples(y), n_resamples, level=level, seed=seed)
