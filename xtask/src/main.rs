@@ -22,7 +22,14 @@ const TASKS: &[(&str, &str)] = &[
         "docs",
         "builds the user guide in docs/ with mdbook (if installed)",
     ),
-    ("test", "the default test suite (the README's test command)"),
+    (
+        "test",
+        "the README's test command: the Rust suite, then the Python package (a venv under target/py-venv with maturin, numpy, pytest, dask, mypy; maturin develop; pytest; mypy.stubtest)",
+    ),
+    (
+        "python",
+        "the Python half of `test` alone (venv, build, pytest, stubtest)",
+    ),
     (
         "lints",
         "fmt --check, clippy -D warnings and rustdoc -D warnings (what .ci/run runs after the tests)",
@@ -125,7 +132,11 @@ fn main() -> Result<()> {
                 ),
             }
         }
-        Some("test") => cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")]),
+        Some("test") => {
+            cargo(&["test", "--workspace"], &[("INSTA_UPDATE", "no")])?;
+            python_tests()
+        }
+        Some("python") => python_tests(),
         Some("slow") => {
             cargo(
                 &["test", "--workspace", "--release", "--", "--ignored"],
@@ -214,6 +225,95 @@ fn lints() -> Result<()> {
     cargo(
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+}
+
+/// Runs `program args` in `dir`, echoing it; fails on a non-zero exit.
+fn run(program: &str, args: &[&str], dir: &std::path::Path, env: &[(&str, &str)]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let mut c = Command::new(program);
+    c.args(args).current_dir(dir);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let status = c.status().with_context(|| format!("running {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+/// The Python package's tests: a venv under `target/py-venv` (made once, from the registry),
+/// the extension built into it with `maturin develop --release`, then pytest and
+/// `mypy.stubtest` on the hand-written stubs. `INFOMETER_PYTHON` picks the interpreter that
+/// makes the venv (default `python3`).
+fn python_tests() -> Result<()> {
+    let root = root();
+    let venv = root.join("target/py-venv");
+    let py_crate = root.join("crates/infometer-py");
+    let bin = venv.join("bin");
+    let python = bin.join("python");
+    let python = python.to_str().context("venv path is not UTF-8")?;
+    if !bin.join("maturin").exists() {
+        let base = std::env::var("INFOMETER_PYTHON").unwrap_or_else(|_| "python3".into());
+        let v = venv.to_str().context("venv path is not UTF-8")?;
+        if run(&base, &["-m", "venv", v], &root, &[]).is_err() {
+            // a machine without Python's venv module: Debian's packages bring it
+            eprintln!("python3 -m venv failed; installing python3-venv with apt-get");
+            let apt = [
+                "install",
+                "-y",
+                "-q",
+                "python3",
+                "python3-venv",
+                "python3-pip",
+            ];
+            if run("apt-get", &apt, &root, &[]).is_err() {
+                run("apt-get", &["update", "-q"], &root, &[])?;
+                run("apt-get", &apt, &root, &[])?;
+            }
+            run(&base, &["-m", "venv", v], &root, &[])?;
+        }
+        run(
+            python,
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "maturin>=1.16,<2",
+                "numpy",
+                "pytest",
+                "dask[distributed]",
+                "mypy",
+                "typing_extensions",
+            ],
+            &root,
+            &[],
+        )?;
+    }
+    // the CLI binary the parity tests call
+    cargo(&["build", "-p", "infometer-cli"], &[])?;
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let venv_s = venv.to_str().context("venv path is not UTF-8")?;
+    let env = [("VIRTUAL_ENV", venv_s), ("PATH", path.as_str())];
+    run(
+        bin.join("maturin").to_str().context("path")?,
+        &["develop", "--release", "--quiet"],
+        &py_crate,
+        &env,
+    )?;
+    run(python, &["-m", "pytest", "-q", "tests"], &py_crate, &env)?;
+    run(
+        python,
+        &["-m", "mypy.stubtest", "infometer._lib"],
+        &py_crate.join("python"),
+        &env,
     )
 }
 

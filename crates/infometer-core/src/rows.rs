@@ -101,7 +101,7 @@ pub fn shift_labels(
     seq_len: usize,
     ignore_index: i64,
 ) -> Result<(Vec<i64>, Vec<bool>)> {
-    if seq_len < 2 || labels.len() % seq_len != 0 {
+    if seq_len < 2 || !labels.len().is_multiple_of(seq_len) {
         return Err(CoreError::ShapeMismatch {
             what: "positions per sequence for shifted labels (at least 2, dividing the labels)",
             expected: seq_len.max(2),

@@ -1,7 +1,9 @@
 //! numpy arrays in: C-contiguous only, borrowed read-only without a copy; the dtype decides the element type (bf16 arrives as the bits of an int16 view).
 
 use half::{bf16, f16};
-use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 

@@ -142,9 +142,10 @@ impl Estimator {
             let (x, y, z) = inputs(x, y, z)?;
             let t = py
                 .detach(|| match &z {
-                    Some(z) => self
-                        .est
-                        .cmi_permutation_test(&x, &y, z, n_surrogates, seed, &|_| {}),
+                    Some(z) => {
+                        self.est
+                            .cmi_permutation_test(&x, &y, z, n_surrogates, seed, &|_| {})
+                    }
                     None => self.est.permutation_test(&x, &y, n_surrogates, seed),
                 })
                 .map_err(errors::continuous)?;
@@ -224,12 +225,28 @@ impl Estimator {
         py: Python<'py>,
     ) -> (
         Bound<'py, pyo3::types::PyType>,
-        (&'static str, Option<usize>, Option<f64>, Option<bool>, Option<usize>, bool, u64),
+        (
+            &'static str,
+            Option<usize>,
+            Option<f64>,
+            Option<bool>,
+            Option<usize>,
+            bool,
+            u64,
+        ),
     ) {
         let s = &self.settings;
         (
             py.get_type::<Estimator>(),
-            (self.name(), s.k, s.noise, s.standardize, s.theiler, s.copula, s.seed),
+            (
+                self.name(),
+                s.k,
+                s.noise,
+                s.standardize,
+                s.theiler,
+                s.copula,
+                s.seed,
+            ),
         )
     }
 }
@@ -322,7 +339,12 @@ pub(crate) fn transfer_entropy<'py>(
 /// Kozachenko–Leonenko differential entropy in nats ("max" or "euclidean" norm).
 #[pyfunction]
 #[pyo3(signature = (x, k=4, metric="max"))]
-pub(crate) fn kl_entropy(py: Python<'_>, x: &Bound<'_, PyAny>, k: usize, metric: &str) -> PyResult<f64> {
+pub(crate) fn kl_entropy(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    k: usize,
+    metric: &str,
+) -> PyResult<f64> {
     no_panic(|| {
         let m = match metric {
             "max" => Metric::MaxNorm,

@@ -15,9 +15,7 @@ mod logits;
 
 use pyo3::prelude::*;
 
-pub use errors::{
-    DataError, InfometerError, LabelError, NonFiniteError, SettingError, ShapeError,
-};
+pub use errors::{DataError, InfometerError, LabelError, NonFiniteError, SettingError, ShapeError};
 
 /// The extension module `infometer._lib`.
 #[pymodule]

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::arrays::{self, Slices};
-use crate::errors::{self, ShapeError, SettingError, no_panic};
+use crate::errors::{self, SettingError, ShapeError, no_panic};
 
 /// Bytes of logits per chunk: Ctrl-C is checked between chunks, and each chunk runs with the
 /// GIL released.
@@ -391,7 +391,9 @@ pub(crate) fn analyze(
         let rf = r#ref.map(|r| arrays::floats(r, "ref", bf16)).transpose()?;
         let shape = lf.shape();
         let Some((&vocab, lead)) = shape.split_last() else {
-            return Err(ShapeError::new_err("logits: a 0-d array has no vocabulary axis"));
+            return Err(ShapeError::new_err(
+                "logits: a 0-d array has no vocabulary axis",
+            ));
         };
         if let Some(r) = &rf
             && r.shape() != shape
@@ -417,7 +419,7 @@ pub(crate) fn analyze(
         let arrays = PyDict::new(py);
         let lead = lead.to_vec();
         let put = |name: &str, v: Vec<f64>, scale: bool| -> PyResult<()> {
-            if v.is_empty() && !lead.iter().any(|&d| d == 0) {
+            if v.is_empty() && !lead.contains(&0) {
                 return Ok(());
             }
             let v = if scale {
@@ -535,7 +537,11 @@ impl LogitsAccumulator {
     }
 
     fn from_bytes(bytes: &[u8]) -> PyResult<LogitsAccumulator> {
-        let bad = || errors::InfometerError::new_err("not an infometer accumulator state (or one from another version)");
+        let bad = || {
+            errors::InfometerError::new_err(
+                "not an infometer accumulator state (or one from another version)",
+            )
+        };
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(bad)?;
         let (&flags, mut rest) = rest.split_first().ok_or_else(bad)?;
         let mut word = || -> PyResult<[u8; 8]> {
@@ -632,7 +638,9 @@ impl LogitsAccumulator {
             let rf = r#ref.map(|r| arrays::floats(r, "ref", bf16)).transpose()?;
             let shape = lf.shape();
             let Some((&vocab, lead)) = shape.split_last() else {
-                return Err(ShapeError::new_err("logits: a 0-d array has no vocabulary axis"));
+                return Err(ShapeError::new_err(
+                    "logits: a 0-d array has no vocabulary axis",
+                ));
             };
             if let Some(r) = &rf
                 && r.shape() != shape
@@ -732,7 +740,10 @@ impl LogitsAccumulator {
         Ok(PyBytes::new(py, &self.to_bytes()?))
     }
 
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
         let f = py
             .import("infometer._lib")?
             .getattr("_accumulator_from_bytes")?;
