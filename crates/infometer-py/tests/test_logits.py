@@ -159,3 +159,25 @@ def test_misaligned_data_are_read_correctly(rng):
     mis[...] = logits
     assert not mis.flags.aligned
     check(im.analyze(mis, labels), logits, labels, 1e-12)
+
+
+def test_scoring_500_mb_raises_peak_rss_by_less_than_a_tenth_of_the_array():
+    import subprocess
+    import sys
+
+    script = """
+import resource, numpy as np, infometer as im
+rows, vocab = 3907, 32000                       # 500 MB of float32
+logits = np.empty((rows, vocab), np.float32)
+logits[...] = 0.25                              # touch every page: it is resident
+logits[:, 7] = 3.0
+labels = np.arange(rows, dtype=np.int64) % vocab
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+r = im.analyze(logits, labels)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+assert r.n_tokens == rows
+print((after - before) / logits.nbytes)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) < 0.10, out.stdout
