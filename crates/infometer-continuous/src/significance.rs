@@ -126,20 +126,34 @@ where
     let identity: Vec<usize> = (0..n).collect();
     let observed = estimate(&identity)?;
     let null = permutation_null(n, 0..n_surrogates, seed, estimate, progress)?;
-    let ge = null.iter().filter(|&&v| v >= observed).count();
-    let mean = null.iter().sum::<f64>() / null.len() as f64;
-    let sd = if null.len() > 1 {
-        (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (null.len() - 1) as f64).sqrt()
-    } else {
-        0.0
-    };
-    Ok(PermutationTest {
-        observed,
-        p_value: (1 + ge) as f64 / (1 + n_surrogates) as f64,
-        null_mean: mean,
-        null_sd: sd,
-        null,
-    })
+    Ok(PermutationTest::from_null(observed, null))
+}
+
+impl PermutationTest {
+    /// The test from the observed value and the surrogate values (in surrogate order), for
+    /// nulls computed in parts ([`permutation_null`]) and put together.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = infometer_continuous::PermutationTest::from_null(1.0, vec![0.0, 2.0, 0.5]);
+    /// assert_eq!(t.p_value, 0.5); // (1 + 1) / (1 + 3)
+    /// ```
+    pub fn from_null(observed: f64, null: Vec<f64>) -> PermutationTest {
+        let ge = null.iter().filter(|&&v| v >= observed).count();
+        let mean = null.iter().sum::<f64>() / null.len() as f64;
+        let sd = if null.len() > 1 {
+            (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (null.len() - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        PermutationTest {
+            observed,
+            p_value: (1 + ge) as f64 / (1 + null.len()) as f64,
+            null_mean: mean,
+            null_sd: sd,
+            null,
+        }
+    }
 }
 
 /// The surrogate values of a permutation test for surrogate indices `surrogates` only:

@@ -94,3 +94,10 @@ pub(crate) fn no_panic<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         }
     }
 }
+
+/// Panics inside the boundary's guard, for the test that no panic reaches Python (it must
+/// raise `InfometerError`, not `PanicException`).
+#[pyfunction]
+pub(crate) fn _check_panic_guard() -> PyResult<()> {
+    no_panic(|| panic!("a deliberate panic"))
+}

@@ -128,6 +128,7 @@ impl Estimator {
 
     /// Permutation test: X's rows shuffled `n_surrogates` times (seeded; stream s for
     /// surrogate s, so the result does not depend on threads or on how surrogates are split).
+    /// Runs in blocks of surrogates with the GIL released, checking for Ctrl-C between blocks.
     #[pyo3(signature = (x, y, n_surrogates, seed=0, z=None))]
     fn permutation_test<'py>(
         &self,
@@ -140,15 +141,38 @@ impl Estimator {
     ) -> PyResult<Bound<'py, PyDict>> {
         no_panic(|| {
             let (x, y, z) = inputs(x, y, z)?;
-            let t = py
-                .detach(|| match &z {
-                    Some(z) => {
-                        self.est
-                            .cmi_permutation_test(&x, &y, z, n_surrogates, seed, &|_| {})
-                    }
-                    None => self.est.permutation_test(&x, &y, n_surrogates, seed),
-                })
-                .map_err(errors::continuous)?;
+            let stat = |xs: &Samples| match &z {
+                Some(z) => self.est.estimate_cmi(xs, &y, z).map(|e| e.nats),
+                None => self.est.estimate(xs, &y).map(|e| e.nats),
+            };
+            if n_surrogates == 0 || n_surrogates > infometer_continuous::MAX_RESAMPLES {
+                return Err(SettingError::new_err(format!(
+                    "n_surrogates {n_surrogates}: must be between 1 and {}",
+                    infometer_continuous::MAX_RESAMPLES
+                )));
+            }
+            let observed = py.detach(|| stat(&x)).map_err(errors::continuous)?;
+            let mut null = Vec::with_capacity(n_surrogates);
+            let block = 2 * rayon_threads();
+            let mut start = 0;
+            while start < n_surrogates {
+                let stop = (start + block).min(n_surrogates);
+                let part = py
+                    .detach(|| {
+                        infometer_continuous::permutation_null(
+                            x.n_samples(),
+                            start..stop,
+                            seed,
+                            |p| stat(&x.take_rows(p)),
+                            |_| {},
+                        )
+                    })
+                    .map_err(errors::continuous)?;
+                null.extend(part);
+                py.check_signals()?;
+                start = stop;
+            }
+            let t = infometer_continuous::PermutationTest::from_null(observed, null);
             let d = PyDict::new(py);
             d.set_item("observed", t.observed)?;
             d.set_item("p_value", t.p_value)?;
@@ -249,6 +273,11 @@ impl Estimator {
             ),
         )
     }
+}
+
+/// Threads of rayon's pool (surrogates per block are a small multiple of it).
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 type Inputs = (Samples, Samples, Option<Samples>);

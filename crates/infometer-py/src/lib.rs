@@ -35,6 +35,7 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<estimators::Estimate>()?;
     m.add_function(wrap_pyfunction!(estimators::transfer_entropy, m)?)?;
     m.add_function(wrap_pyfunction!(estimators::kl_entropy, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_check_panic_guard, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

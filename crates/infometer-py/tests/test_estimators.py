@@ -60,6 +60,8 @@ def test_refusals(rng):
         im.Ksg().estimate(np.r_[x[:-1], np.nan], y)
     with pytest.raises(TypeError, match="C-contiguous"):
         im.Ksg().estimate(np.asfortranarray(np.c_[x, y]), y)
+    with pytest.raises(im.SettingError):
+        im.Ksg().permutation_test(x, y, 0)
 
 
 def test_permutation_test_split_by_surrogate_index(rng):
@@ -91,3 +93,8 @@ def test_transfer_entropy_and_entropy(rng):
     assert test["p_value"] == pytest.approx(1 / 20)
     h = im.kl_entropy(rng.standard_normal(5000))
     assert abs(h - 0.5 * math.log(2 * math.pi * math.e)) < 0.05
+
+
+def test_no_panic_crosses_the_boundary():
+    with pytest.raises(im.InfometerError, match="internal error"):
+        im._lib._check_panic_guard()

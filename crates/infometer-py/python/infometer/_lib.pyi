@@ -21,6 +21,7 @@ __all__ = [
     "Estimate",
     "transfer_entropy",
     "kl_entropy",
+    "_check_panic_guard",
     "__version__",
 ]
 
@@ -207,4 +208,5 @@ def transfer_entropy(
     seed: int = 0,
     permutations: Optional[int] = None,
 ) -> Any: ...
+def _check_panic_guard() -> None: ...
 def kl_entropy(x: npt.NDArray[Any], k: int = 4, metric: str = "max") -> float: ...
