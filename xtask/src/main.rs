@@ -55,6 +55,10 @@ const TASKS: &[(&str, &str)] = &[
         "MINE against the Beyond Normal package's JAX MINE, same samples and settings (needs /tmp/peers-venv-bmi from ../shared/peers/setup.sh; prints JSON)",
     ),
     (
+        "compare-python",
+        "the Python package against PyTorch (analyze vs cross_entropy + entropy) and scikit-learn (Ksg vs mutual_info_regression); PEERS_PYTHON names an interpreter with torch and scikit-learn (default /tmp/torch-venv/bin/python); prints JSON",
+    ),
+    (
         "compare-copula",
         "--copula and GCMI on the Beyond Normal package's tasks, N = 5000, seeds 1-3 (needs /tmp/peers-venv-bmi; prints JSON, table on stderr)",
     ),
@@ -137,6 +141,7 @@ fn main() -> Result<()> {
             python_tests()
         }
         Some("python") => python_tests(),
+        Some("compare-python") => compare_python(&rest),
         Some("slow") => {
             cargo(
                 &["test", "--workspace", "--release", "--", "--ignored"],
@@ -315,6 +320,50 @@ fn python_tests() -> Result<()> {
         &py_crate.join("python"),
         &env,
     )
+}
+
+/// Builds the wheel, installs it into the peers' interpreter, and runs
+/// `benches/peers/python_bench.py` there.
+fn compare_python(rest: &[&str]) -> Result<()> {
+    let root = root();
+    let maturin = root.join("target/py-venv/bin/maturin");
+    if !maturin.exists() {
+        python_tests()?; // makes the venv with maturin
+    }
+    let wheels = root.join("target/wheels");
+    let w = wheels.to_str().context("path is not UTF-8")?;
+    run(
+        maturin.to_str().context("path")?,
+        &["build", "--release", "--quiet", "-o", w],
+        &root.join("crates/infometer-py"),
+        &[],
+    )?;
+    let wheel = std::fs::read_dir(&wheels)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .context("no wheel was built")?;
+    let python =
+        std::env::var("PEERS_PYTHON").unwrap_or_else(|_| "/tmp/torch-venv/bin/python".into());
+    let wheel_s = wheel.to_str().context("path")?;
+    run(
+        &python,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+            wheel_s,
+        ],
+        &root,
+        &[],
+    )?;
+    let script = root.join("benches/peers/python_bench.py");
+    let mut args = vec![script.to_str().context("path")?];
+    args.extend(rest);
+    run(&python, &args, &root, &[])
 }
 
 /// Runs a script of `benches/peers/` with the Beyond Normal venv's Python against the release

@@ -110,9 +110,10 @@ impl MiEstimator for NeuralMi {
 /// use infometer_neural::{AnyMi, NeuralConfig};
 /// let est: AnyMi = "ksg2".parse().unwrap();
 /// assert_eq!(est.to_string(), "ksg2");
-/// let x = Samples::from_column(&(0..300).map(|i| (i as f64 * 0.37).sin()).collect::<Vec<_>>()).unwrap();
-/// let y = Samples::from_column(&(0..300).map(|i| (i as f64 * 1.91).cos()).collect::<Vec<_>>()).unwrap();
-/// assert!(est.estimate(&x, &y).unwrap().nats.abs() < 0.1);
+/// let xs: Vec<f64> = (0..300).map(|i| (i as f64 * 0.37).sin()).collect();
+/// let ys: Vec<f64> = xs.iter().enumerate().map(|(i, v)| v + 0.1 * (i as f64 * 1.7).cos()).collect();
+/// let (x, y) = (Samples::from_column(&xs).unwrap(), Samples::from_column(&ys).unwrap());
+/// assert!(est.estimate(&x, &y).unwrap().nats > 1.0);
 /// // --k does not apply to a neural bound
 /// let s = MiSettings { k: Some(3), ..Default::default() };
 /// assert!(AnyMi::new(MiMethod::InfoNce, &s, &NeuralConfig::default()).is_err());
