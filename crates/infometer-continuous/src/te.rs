@@ -209,8 +209,9 @@ pub fn transfer_entropy(
         TeEstimator::Ksg(cfg) => {
             let (next, past, src) = ksg_embedding(source, target, e, cfg)?;
             let vars = Prepared(vec![next, src, past]);
-            let joint = crate::ksg::Blocks::new(&vars.0)?.joint;
-            if crate::estimator::guards::zero_distance_row(&joint, cfg.k, cfg.theiler).is_some() {
+            if crate::estimator::guards::zero_distance_row_joint(&vars.0, cfg.k, cfg.theiler)?
+                .is_some()
+            {
                 return Err(ContinuousError::ZeroDistance {
                     what: "KSG transfer entropy",
                 });

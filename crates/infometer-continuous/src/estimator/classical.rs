@@ -2,7 +2,7 @@
 
 use super::guards;
 use super::{CmiEstimator, MiEstimate, MiEstimator, Variable, Warning};
-use crate::ksg::{Blocks, KsgTerms, Prepared, ksg_cmi_terms, ksg_multi_terms};
+use crate::ksg::{KsgTerms, Prepared, ksg_cmi_terms, ksg_multi_terms};
 use crate::samples::check_same_n;
 use crate::{
     Backend, ContinuousError, GcmiConfig, KdeConfig, KsgAlgorithm, KsgConfig, Result, Samples,
@@ -119,8 +119,7 @@ impl Ksg {
     /// Refuses prepared variables whose joint space leaves some k-th distance at 0, and warns
     /// about ties in each variable when no noise breaks them.
     fn guard(&self, prep: &Prepared, what: &'static str) -> Result<Vec<Warning>> {
-        let joint = Blocks::new(&prep.0)?.joint;
-        if guards::zero_distance_row(&joint, self.cfg.k, self.cfg.theiler).is_some() {
+        if guards::zero_distance_row_joint(&prep.0, self.cfg.k, self.cfg.theiler)?.is_some() {
             return Err(ContinuousError::ZeroDistance { what });
         }
         let mut w = Vec::new();

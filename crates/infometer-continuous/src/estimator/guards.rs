@@ -52,6 +52,34 @@ pub(crate) fn zero_distance_row(s: &Samples, k: usize, theiler: usize) -> Option
         .min()
 }
 
+/// The longest run of equal values in column 0 (−0 and +0 equal): no row can have k
+/// identical rows unless this run is longer than k. A sort of bare f64 keys, far cheaper
+/// than the row sort of [`duplicate_groups`], which then runs only on tied data.
+fn longest_tie_in_first_column(s: &Samples) -> usize {
+    let mut v: Vec<f64> = (0..s.n_samples()).map(|i| s.row(i)[0] + 0.0).collect();
+    v.sort_unstable_by(f64::total_cmp);
+    let (mut best, mut run) = (usize::from(!v.is_empty()), 1);
+    for w in v.windows(2) {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// [`zero_distance_row`] for the joint space of several variables, without building it
+/// unless the first column has ties long enough to matter.
+pub(crate) fn zero_distance_row_joint(
+    vars: &[Samples],
+    k: usize,
+    theiler: usize,
+) -> crate::Result<Option<usize>> {
+    if vars.is_empty() || longest_tie_in_first_column(&vars[0]) <= k {
+        return Ok(None);
+    }
+    let joint = crate::ksg::Blocks::new(vars)?.joint;
+    Ok(zero_distance_row(&joint, k, theiler))
+}
+
 /// Rows that repeat an earlier row.
 pub(crate) fn repeated_rows(s: &Samples) -> usize {
     duplicate_groups(s).iter().map(|g| g.len() - 1).sum()
@@ -139,6 +167,33 @@ mod tests {
                 for w in [0usize, 1, 3] {
                     let want = (0..n).find(|&i| kth_is_zero(&s, i, k, w));
                     assert_eq!(zero_distance_row(&s, k, w), want, "n={n} d={d} k={k} w={w}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_joint_check_equals_the_full_check() {
+        let mut state = 5u64;
+        for trial in 0..100 {
+            let n = 6 + trial % 19;
+            let mut col = |levels: u64| -> Samples {
+                let v: Vec<f64> = (0..n)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        ((state >> 33) % levels) as f64
+                    })
+                    .collect();
+                Samples::from_column(&v).unwrap()
+            };
+            let vars = vec![col(1 + trial as u64 % 5), col(1 + trial as u64 % 3)];
+            let joint = vars[0].hstack(&vars[1]).unwrap();
+            for k in 1..4 {
+                for w in [0usize, 2] {
+                    assert_eq!(
+                        zero_distance_row_joint(&vars, k, w).unwrap(),
+                        zero_distance_row(&joint, k, w)
+                    );
                 }
             }
         }
