@@ -172,14 +172,10 @@ impl Estimator {
                 py.check_signals()?;
                 start = stop;
             }
-            let t = infometer_continuous::PermutationTest::from_null(observed, null);
-            let d = PyDict::new(py);
-            d.set_item("observed", t.observed)?;
-            d.set_item("p_value", t.p_value)?;
-            d.set_item("null_mean", t.null_mean)?;
-            d.set_item("null_sd", t.null_sd)?;
-            d.set_item("null", PyArray1::from_vec(py, t.null))?;
-            Ok(d)
+            test_dict(
+                py,
+                infometer_continuous::PermutationTest::from_null(observed, null),
+            )
         })
     }
 
@@ -275,6 +271,20 @@ impl Estimator {
     }
 }
 
+/// A permutation test as a dict: observed, p_value, null_mean, null_sd, null.
+fn test_dict(
+    py: Python<'_>,
+    t: infometer_continuous::PermutationTest,
+) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("observed", t.observed)?;
+    d.set_item("p_value", t.p_value)?;
+    d.set_item("null_mean", t.null_mean)?;
+    d.set_item("null_sd", t.null_sd)?;
+    d.set_item("null", PyArray1::from_vec(py, t.null))?;
+    Ok(d)
+}
+
 /// Threads of rayon's pool (surrogates per block are a small multiple of it).
 fn rayon_threads() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
@@ -353,13 +363,7 @@ pub(crate) fn transfer_entropy<'py>(
                         infometer_continuous::transfer_entropy_test(&s, &t, &emb, &est, n, seed)
                     })
                     .map_err(errors::continuous)?;
-                let d = PyDict::new(py);
-                d.set_item("observed", r.observed)?;
-                d.set_item("p_value", r.p_value)?;
-                d.set_item("null_mean", r.null_mean)?;
-                d.set_item("null_sd", r.null_sd)?;
-                d.set_item("null", PyArray1::from_vec(py, r.null))?;
-                Ok(d.into_any())
+                Ok(test_dict(py, r)?.into_any())
             }
         }
     })

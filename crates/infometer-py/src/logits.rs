@@ -183,6 +183,34 @@ fn dispatch(
     }
 }
 
+/// Borrows the logits and the reference (same dtype and shape) and returns the shape, which
+/// has at least the vocabulary axis.
+fn borrow<'py>(
+    logits: &Bound<'py, PyAny>,
+    reference: Option<&Bound<'py, PyAny>>,
+    bf16: bool,
+) -> PyResult<(arrays::Floats<'py>, Option<arrays::Floats<'py>>, Vec<usize>)> {
+    let lf = arrays::floats(logits, "logits", bf16)?;
+    let rf = reference
+        .map(|r| arrays::floats(r, "ref", bf16))
+        .transpose()?;
+    let shape = lf.shape();
+    if shape.is_empty() {
+        return Err(ShapeError::new_err(
+            "logits: a 0-d array has no vocabulary axis",
+        ));
+    }
+    if let Some(r) = &rf
+        && r.shape() != shape
+    {
+        return Err(ShapeError::new_err(format!(
+            "ref: shape {:?} differs from the logits' {shape:?}",
+            r.shape()
+        )));
+    }
+    Ok((lf, rf, shape))
+}
+
 fn parse_base(base: &str) -> PyResult<Base> {
     base.parse::<Base>().map_err(errors::core)
 }
@@ -387,22 +415,8 @@ pub(crate) fn analyze(
     no_panic(|| {
         let base = parse_base(base)?;
         check_temperature(temperature)?;
-        let lf = arrays::floats(logits, "logits", bf16)?;
-        let rf = r#ref.map(|r| arrays::floats(r, "ref", bf16)).transpose()?;
-        let shape = lf.shape();
-        let Some((&vocab, lead)) = shape.split_last() else {
-            return Err(ShapeError::new_err(
-                "logits: a 0-d array has no vocabulary axis",
-            ));
-        };
-        if let Some(r) = &rf
-            && r.shape() != shape
-        {
-            return Err(ShapeError::new_err(format!(
-                "ref: shape {:?} differs from the logits' {shape:?}",
-                r.shape()
-            )));
-        }
+        let (lf, rf, shape) = borrow(logits, r#ref, bf16)?;
+        let (vocab, lead) = (shape[shape.len() - 1], &shape[..shape.len() - 1]);
         let al = align(lead, labels, mask, ignore_index, shift_labels)?;
         let s = arrays::slices(&lf, rf.as_ref())?;
         let pass = Pass {
@@ -634,22 +648,8 @@ impl LogitsAccumulator {
                     if c.reference { "True" } else { "False" }
                 )));
             }
-            let lf = arrays::floats(logits, "logits", bf16)?;
-            let rf = r#ref.map(|r| arrays::floats(r, "ref", bf16)).transpose()?;
-            let shape = lf.shape();
-            let Some((&vocab, lead)) = shape.split_last() else {
-                return Err(ShapeError::new_err(
-                    "logits: a 0-d array has no vocabulary axis",
-                ));
-            };
-            if let Some(r) = &rf
-                && r.shape() != shape
-            {
-                return Err(ShapeError::new_err(format!(
-                    "ref: shape {:?} differs from the logits' {shape:?}",
-                    r.shape()
-                )));
-            }
+            let (lf, rf, shape) = borrow(logits, r#ref, bf16)?;
+            let (vocab, lead) = (shape[shape.len() - 1], &shape[..shape.len() - 1]);
             if let Some(v) = self.lock()?.vocab.filter(|&v| v != vocab) {
                 return Err(ShapeError::new_err(format!(
                     "logits: vocabulary {vocab}, but this accumulator has seen {v}"
