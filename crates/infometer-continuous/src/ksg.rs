@@ -165,6 +165,26 @@ pub(crate) fn ordered_mean(terms: &[f64]) -> f64 {
     terms.iter().sum::<f64>() / n
 }
 
+/// `term(i)` for every row, evaluated in the index's query order (spatially close rows one
+/// after another, for the caches) and returned in index order, so the sum that follows is
+/// the same, bit for bit, whatever the order or the thread count.
+pub(crate) fn in_query_order<F>(index: &Index<'_>, term: F) -> Vec<f64>
+where
+    F: Fn(usize) -> f64 + Sync,
+{
+    let order = index.query_order();
+    let by_position: Vec<f64> = order
+        .par_iter()
+        .with_min_len(64)
+        .map(|&i| term(i))
+        .collect();
+    let mut terms = vec![0.0; order.len()];
+    for (&i, v) in order.iter().zip(by_position) {
+        terms[i] = v;
+    }
+    terms
+}
+
 /// Joint space made of several variables, with a per-point max-norm per block.
 pub(crate) struct Blocks {
     pub(crate) joint: Samples,
@@ -283,30 +303,26 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
         },
     );
     let psi = Digamma::new(n + 1);
-    let terms: Vec<f64> = (0..n)
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|i| {
-            let nn = joint.knn(i, k);
-            match cfg.algorithm {
-                KsgAlgorithm::One => {
-                    let eps = nn[k - 1].0;
-                    marg.iter()
-                        .map(|ix| psi.at(ix.count(i, eps, true) + 1))
-                        .sum::<f64>()
-                }
-                KsgAlgorithm::Two => (0..m)
-                    .map(|b| {
-                        let eps_b = nn
-                            .iter()
-                            .map(|&(_, j)| blocks.block_dist(b, i, j))
-                            .fold(0.0f64, f64::max);
-                        psi.at(marg[b].count(i, eps_b, false).max(1))
-                    })
-                    .sum::<f64>(),
+    let terms = in_query_order(&joint, |i| {
+        let nn = joint.knn(i, k);
+        match cfg.algorithm {
+            KsgAlgorithm::One => {
+                let eps = nn[k - 1].0;
+                marg.iter()
+                    .map(|ix| psi.at(ix.count(i, eps, true) + 1))
+                    .sum::<f64>()
             }
-        })
-        .collect();
+            KsgAlgorithm::Two => (0..m)
+                .map(|b| {
+                    let eps_b = nn
+                        .iter()
+                        .map(|&(_, j)| blocks.block_dist(b, i, j))
+                        .fold(0.0f64, f64::max);
+                    psi.at(marg[b].count(i, eps_b, false).max(1))
+                })
+                .sum::<f64>(),
+        }
+    });
     let mm1 = (m - 1) as f64;
     let constant = match cfg.algorithm {
         KsgAlgorithm::One => psi.at(k) + mm1 * psi.at(n),
@@ -365,52 +381,47 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
         || Index::new(&vars[2], Metric::MaxNorm, cfg.theiler, cfg.backend),
     );
     let psi = Digamma::new(n + 1);
-    let terms: Vec<f64> = (0..n)
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|i| {
-            let nn = joint.knn(i, k);
-            match cfg.algorithm {
-                KsgAlgorithm::One => {
-                    let eps = nn[k - 1].0;
-                    let cand = zi.within(i, eps, true);
-                    let n_z = cand.len();
-                    let n_xz = cand
-                        .iter()
-                        .filter(|&&j| blocks.block_dist(0, i, j) < eps)
-                        .count();
-                    let n_yz = cand
-                        .iter()
-                        .filter(|&&j| blocks.block_dist(1, i, j) < eps)
-                        .count();
-                    psi.at(n_xz + 1) + psi.at(n_yz + 1) - psi.at(n_z + 1)
-                }
-                KsgAlgorithm::Two => {
-                    let eb = |b: usize| {
-                        nn.iter()
-                            .map(|&(_, j)| blocks.block_dist(b, i, j))
-                            .fold(0.0f64, f64::max)
-                    };
-                    let (ex, ey, ez) = (eb(0), eb(1), eb(2));
-                    let cand = zi.within(i, ez, false);
-                    let n_z = cand.len().max(1);
-                    let n_xz = cand
-                        .iter()
-                        .filter(|&&j| blocks.block_dist(0, i, j) <= ex)
-                        .count()
-                        .max(1);
-                    let n_yz = cand
-                        .iter()
-                        .filter(|&&j| blocks.block_dist(1, i, j) <= ey)
-                        .count()
-                        .max(1);
-                    // negated so the mean below subtracts it
-                    -(psi.at(n_z) - psi.at(n_xz) + 1.0 / n_xz as f64 - psi.at(n_yz)
-                        + 1.0 / n_yz as f64)
-                }
+    let terms = in_query_order(&joint, |i| {
+        let nn = joint.knn(i, k);
+        match cfg.algorithm {
+            KsgAlgorithm::One => {
+                let eps = nn[k - 1].0;
+                let cand = zi.within(i, eps, true);
+                let n_z = cand.len();
+                let n_xz = cand
+                    .iter()
+                    .filter(|&&j| blocks.block_dist(0, i, j) < eps)
+                    .count();
+                let n_yz = cand
+                    .iter()
+                    .filter(|&&j| blocks.block_dist(1, i, j) < eps)
+                    .count();
+                psi.at(n_xz + 1) + psi.at(n_yz + 1) - psi.at(n_z + 1)
             }
-        })
-        .collect();
+            KsgAlgorithm::Two => {
+                let eb = |b: usize| {
+                    nn.iter()
+                        .map(|&(_, j)| blocks.block_dist(b, i, j))
+                        .fold(0.0f64, f64::max)
+                };
+                let (ex, ey, ez) = (eb(0), eb(1), eb(2));
+                let cand = zi.within(i, ez, false);
+                let n_z = cand.len().max(1);
+                let n_xz = cand
+                    .iter()
+                    .filter(|&&j| blocks.block_dist(0, i, j) <= ex)
+                    .count()
+                    .max(1);
+                let n_yz = cand
+                    .iter()
+                    .filter(|&&j| blocks.block_dist(1, i, j) <= ey)
+                    .count()
+                    .max(1);
+                // negated so the mean below subtracts it
+                -(psi.at(n_z) - psi.at(n_xz) + 1.0 / n_xz as f64 - psi.at(n_yz) + 1.0 / n_yz as f64)
+            }
+        }
+    });
     let constant = match cfg.algorithm {
         KsgAlgorithm::One => psi.at(k),
         KsgAlgorithm::Two => psi.at(k) - 2.0 / k as f64,

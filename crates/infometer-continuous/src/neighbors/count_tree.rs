@@ -97,6 +97,11 @@ impl CountTree {
         me as u32
     }
 
+    /// The rows in tree order: leaf by leaf, so consecutive rows are close in space.
+    pub(super) fn order(&self) -> &[u32] {
+        &self.ids
+    }
+
     /// Points with max-norm distance < r (strict) or ≤ r from q, q itself included if stored.
     pub(super) fn count(&self, q: &[f64], r: f64, strict: bool) -> usize {
         let mut total = 0usize;
