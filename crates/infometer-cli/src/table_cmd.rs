@@ -32,7 +32,7 @@ pub struct TableArgs {
 pub fn parse_table(text: &str) -> Result<(usize, usize, Vec<f64>)> {
     let t = crate::table_input::parse_text(text)?;
     let cols = t.n_cols();
-    Ok((t.rows.len(), cols, t.rows.into_iter().flatten().collect()))
+    Ok((t.n_rows(), cols, t.values().to_vec()))
 }
 
 /// Runs the command and returns its JSON object.

@@ -4,23 +4,116 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::npy;
 
-/// A numeric table with optional column names.
+/// A numeric table with optional column names, stored row-major in one buffer (one
+/// allocation however many rows: a million-row file costs one parse, not a million vectors).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// Column names (empty when the file had no header).
     pub names: Vec<String>,
-    /// Rows of equal length.
-    pub rows: Vec<Vec<f64>>,
+    n_cols: usize,
+    data: Vec<f64>,
 }
 
 impl Table {
+    /// A table of `n_cols` columns from row-major values.
+    ///
+    /// # Errors
+    /// When the values do not fill whole rows, or there are none.
+    pub fn new(names: Vec<String>, n_cols: usize, data: Vec<f64>) -> Result<Table> {
+        if n_cols == 0 || data.is_empty() || !data.len().is_multiple_of(n_cols) {
+            bail!("no numeric rows");
+        }
+        Ok(Table {
+            names,
+            n_cols,
+            data,
+        })
+    }
     /// Number of columns.
     pub fn n_cols(&self) -> usize {
-        self.rows.first().map_or(self.names.len(), Vec::len)
+        self.n_cols
+    }
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.data.len() / self.n_cols
+    }
+    /// Row i.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.n_cols..(i + 1) * self.n_cols]
     }
     /// Column j.
     pub fn column(&self, j: usize) -> Vec<f64> {
-        self.rows.iter().map(|r| r[j]).collect()
+        self.data
+            .iter()
+            .skip(j)
+            .step_by(self.n_cols)
+            .copied()
+            .collect()
+    }
+    /// The values, row-major.
+    pub fn values(&self) -> &[f64] {
+        &self.data
+    }
+}
+
+/// Builds a table record by record, with the header rule and line/column/cell errors.
+struct Builder {
+    names: Vec<String>,
+    n_cols: usize,
+    data: Vec<f64>,
+    records: usize,
+}
+
+impl Builder {
+    fn push(&mut self, line: u64, fields: &[&str]) -> Result<()> {
+        let first = self.records == 0;
+        self.records += 1;
+        if first {
+            let numeric = fields
+                .iter()
+                .filter(|f| f.trim().parse::<f64>().is_ok())
+                .count();
+            if numeric == 0 {
+                self.names = fields.iter().map(|f| f.trim().to_string()).collect();
+                return Ok(());
+            }
+            if let Some((j, bad)) = fields
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.trim().parse::<f64>().is_err())
+            {
+                bail!(
+                    "line {line}: the first row mixes numbers and text (column {j}: {:?}); a header must name every column, and a data row must hold only numbers",
+                    bad.trim()
+                );
+            }
+        }
+        let expected = if self.n_cols > 0 {
+            self.n_cols
+        } else {
+            self.names.len()
+        };
+        if expected != 0 && fields.len() != expected {
+            let what = if self.n_cols == 0 {
+                "the header names"
+            } else {
+                "expected"
+            };
+            bail!(
+                "line {line}: {} fields, {what} {expected} (ragged rows)",
+                fields.len()
+            );
+        }
+        self.n_cols = fields.len();
+        for (j, f) in fields.iter().enumerate() {
+            let v = cell(f, line, j, &self.names)?;
+            self.data.push(v);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Table> {
+        Table::new(self.names, self.n_cols, self.data)
     }
 }
 
@@ -122,18 +215,23 @@ pub fn parse_text_with(text: &str, delimiter: Option<Delimiter>) -> Result<Table
         })
         .collect();
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&lines));
-    let records: Vec<(u64, Vec<String>)> = match delimiter {
-        Delimiter::Whitespace => lines
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                (
-                    i as u64 + 1,
-                    l.split_whitespace().map(String::from).collect(),
-                )
-            })
-            .collect(),
+    let mut t = Builder {
+        names: Vec::new(),
+        n_cols: 0,
+        data: Vec::new(),
+        records: 0,
+    };
+    match delimiter {
+        Delimiter::Whitespace => {
+            let mut fields: Vec<&str> = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                fields.clear();
+                fields.extend(l.split_whitespace());
+                if !fields.is_empty() {
+                    t.push(i as u64 + 1, &fields)?;
+                }
+            }
+        }
         Delimiter::Byte(d) => {
             let joined = lines.join("\n");
             let mut r = csv::ReaderBuilder::new()
@@ -141,12 +239,15 @@ pub fn parse_text_with(text: &str, delimiter: Option<Delimiter>) -> Result<Table
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(joined.as_bytes());
-            let mut out = Vec::new();
-            for rec in r.records() {
-                let rec = rec.map_err(|e| {
+            let mut rec = csv::StringRecord::new();
+            loop {
+                let more = r.read_record(&mut rec).map_err(|e| {
                     let line = e.position().map_or(0, |p| p.line());
                     anyhow!("line {line}: {e}")
                 })?;
+                if !more {
+                    break;
+                }
                 let line = rec.position().map_or(0, |p| p.line());
                 if rec.iter().all(|f| f.trim().is_empty()) {
                     continue;
@@ -156,57 +257,12 @@ pub fn parse_text_with(text: &str, delimiter: Option<Delimiter>) -> Result<Table
                         "line {line}, column {j}: a quoted field runs past its line (an unterminated quote?)"
                     );
                 }
-                out.push((line, rec.iter().map(String::from).collect()));
-            }
-            out
-        }
-    };
-    let mut names: Vec<String> = Vec::new();
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    for (k, (line, fields)) in records.iter().enumerate() {
-        if k == 0 {
-            let numeric = fields
-                .iter()
-                .filter(|f| f.trim().parse::<f64>().is_ok())
-                .count();
-            if numeric == 0 {
-                names = fields.iter().map(|f| f.trim().to_string()).collect();
-                continue;
-            }
-            if let Some((j, bad)) = fields
-                .iter()
-                .enumerate()
-                .find(|(_, f)| f.trim().parse::<f64>().is_err())
-            {
-                bail!(
-                    "line {line}: the first row mixes numbers and text (column {j}: {:?}); a header must name every column, and a data row must hold only numbers",
-                    bad.trim()
-                );
+                let fields: Vec<&str> = rec.iter().collect();
+                t.push(line, &fields)?;
             }
         }
-        let expected = rows.first().map_or(names.len(), Vec::len);
-        if expected != 0 && fields.len() != expected {
-            let what = if rows.is_empty() {
-                "the header names"
-            } else {
-                "expected"
-            };
-            bail!(
-                "line {line}: {} fields, {what} {expected} (ragged rows)",
-                fields.len()
-            );
-        }
-        let row = fields
-            .iter()
-            .enumerate()
-            .map(|(j, f)| cell(f, *line, j, &names))
-            .collect::<Result<Vec<f64>>>()?;
-        rows.push(row);
     }
-    if rows.is_empty() {
-        bail!("no numeric rows");
-    }
-    Ok(Table { names, rows })
+    t.finish()
 }
 
 /// Reads a table from a text/CSV file (delimiter detected unless given) or a 2-D (or 1-D) `.npy`.
@@ -234,10 +290,7 @@ pub fn read_table(path: &str, delimiter: Option<Delimiter>) -> Result<Table> {
         if n == 0 || d == 0 {
             bail!("{path}: empty array");
         }
-        return Ok(Table {
-            names: vec![],
-            rows: v.chunks(d).map(<[f64]>::to_vec).collect(),
-        });
+        return Table::new(vec![], d, v);
     }
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("{path}: not UTF-8 text"))?;
     parse_text_with(&text, delimiter).map_err(|e| anyhow!("{path}: {e}"))
@@ -285,9 +338,9 @@ pub fn parse_cols(spec: &str, t: &Table) -> Result<Vec<usize>> {
 ///
 /// # Errors
 /// Malformed ranges, ranges past the end, empty selections.
-pub fn select_rows(t: &Table, spec: Option<&str>) -> Result<Table> {
+pub fn select_rows(t: Table, spec: Option<&str>) -> Result<Table> {
     let Some(spec) = spec else {
-        return Ok(t.clone());
+        return Ok(t);
     };
     let (a, b) = spec
         .split_once(':')
@@ -298,18 +351,19 @@ pub fn select_rows(t: &Table, spec: Option<&str>) -> Result<Table> {
         a.parse().map_err(|_| anyhow!("--rows {spec}: bad start"))?
     };
     let b: usize = if b.is_empty() {
-        t.rows.len()
+        t.n_rows()
     } else {
         b.parse().map_err(|_| anyhow!("--rows {spec}: bad end"))?
     };
-    if a >= b || b > t.rows.len() {
+    if a >= b || b > t.n_rows() {
         bail!(
             "--rows {spec}: empty or past the end (the file has {} rows)",
-            t.rows.len()
+            t.n_rows()
         );
     }
-    Ok(Table {
-        names: t.names.clone(),
-        rows: t.rows[a..b].to_vec(),
-    })
+    let n_cols = t.n_cols;
+    let mut data = t.data;
+    data.truncate(b * n_cols);
+    data.drain(..a * n_cols);
+    Table::new(t.names, n_cols, data)
 }

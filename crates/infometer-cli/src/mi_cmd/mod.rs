@@ -246,7 +246,7 @@ fn load(c: &CommonArgs) -> Result<Table> {
         None => None,
     };
     let t = read_table(&c.input, delimiter)?;
-    select_rows(&t, c.rows.as_deref()).map_err(|e| anyhow!("{}: {e}", c.input))
+    select_rows(t, c.rows.as_deref()).map_err(|e| anyhow!("{}: {e}", c.input))
 }
 
 /// The columns `spec` of `--flag`, with their names.
@@ -260,9 +260,10 @@ fn columns(t: &Table, spec: &str, flag: &str) -> Result<(Vec<usize>, Vec<String>
 }
 
 fn samples(t: &Table, cols: &[usize], input: &str) -> Result<Samples> {
-    let n = t.rows.len();
+    let n = t.n_rows();
     let mut data = Vec::with_capacity(n * cols.len());
-    for r in &t.rows {
+    for i in 0..n {
+        let r = t.row(i);
         data.extend(cols.iter().map(|&j| r[j]));
     }
     Samples::new(n, cols.len(), data).map_err(|e| anyhow!("{input}: {e}"))
