@@ -131,7 +131,7 @@ impl CountTree {
                 }
             };
         }
-        dispatch!(2 3 4 5 6 7 8)
+        dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
     }
 
     /// The walk for dimension K (0: any dimension, read at run time), strict or not.
@@ -220,7 +220,7 @@ impl CountTree {
                 }
             };
         }
-        dispatch!(2 3 4 5 6 7 8)
+        dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
     }
 
     /// Lower bound on the max-norm distance from q to any point of node `node`.
