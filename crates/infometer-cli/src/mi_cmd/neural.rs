@@ -219,13 +219,10 @@ pub(super) fn probe_in_child(name: &str) -> Result<()> {
 /// # References
 /// The `infometer` command runs it as `infometer probe-backend NAME` in a child process.
 pub fn probe_backend_here(name: &str) -> i32 {
-    use infometer_neural::BackendChoice;
-    let choice = match name {
-        "flex" => BackendChoice::Flex,
-        "ndarray" => BackendChoice::NdArray,
-        "wgpu" => BackendChoice::Wgpu,
-        other => {
-            eprintln!("error: unknown backend {other}");
+    let choice = match backend(name) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
             return 2;
         }
     };
