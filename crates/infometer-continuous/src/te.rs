@@ -208,15 +208,7 @@ pub fn transfer_entropy(
         }
         TeEstimator::Ksg(cfg) => {
             let (next, past, src) = ksg_embedding(source, target, e, cfg)?;
-            let vars = Prepared(vec![next, src, past]);
-            if crate::estimator::guards::zero_distance_row_joint(&vars.0, cfg.k, cfg.theiler)?
-                .is_some()
-            {
-                return Err(ContinuousError::ZeroDistance {
-                    what: "KSG transfer entropy",
-                });
-            }
-            Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
+            ksg_te(Prepared(vec![next, src, past]), cfg)
         }
     }
 }
@@ -311,13 +303,27 @@ pub fn transfer_entropy_test_with_progress(
                 n_surrogates,
                 seed,
                 |p| {
-                    let vars = Prepared(vec![next.clone(), src.take_rows(p), past.clone()]);
-                    Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
+                    ksg_te(
+                        Prepared(vec![next.clone(), src.take_rows(p), past.clone()]),
+                        cfg,
+                    )
                 },
                 progress,
             )
         }
     }
+}
+
+/// KSG transfer entropy of embedded, prepared variables (next, source past, target past),
+/// refusing ties that leave some k-th distance at 0: the observed value and every surrogate
+/// of a test go through here.
+fn ksg_te(vars: Prepared, cfg: &KsgConfig) -> Result<f64> {
+    if crate::estimator::guards::zero_distance_row_joint(&vars.0, cfg.k, cfg.theiler)?.is_some() {
+        return Err(ContinuousError::ZeroDistance {
+            what: "KSG transfer entropy",
+        });
+    }
+    Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
 }
 
 /// The KSG path of TE: prepare the two series as JIDT does (copula, standardise, noise, per

@@ -248,6 +248,17 @@ fn zero_distances_are_refused_for_every_knn_estimator_and_noise_fixes_them() {
             transfer_entropy(&x.column(0), &y.column(0), &TeEmbedding::default(), &te),
             Err(ContinuousError::ZeroDistance { .. })
         ));
+        assert!(matches!(
+            transfer_entropy_test(
+                &x.column(0),
+                &y.column(0),
+                &TeEmbedding::default(),
+                &te,
+                9,
+                1
+            ),
+            Err(ContinuousError::ZeroDistance { .. })
+        ));
         // with the default noise the ties are broken and the estimate is below ln 3
         let on = Ksg::params().algorithm(alg).check().unwrap();
         let e = on.estimate(&x, &y).unwrap();
