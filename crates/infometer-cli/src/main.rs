@@ -37,7 +37,29 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            // a bad flag value is one line that names the flag (clap's first line), then the
+            // usual exit code 2; the usage block is what `--help` is for
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error");
+            eprintln!("{}", first.trim_end());
+            std::process::exit(2);
+        }
+    };
     if let Command::ProbeBackend { backend } = &cli.command {
         std::process::exit(mi_cmd::probe_backend_here(backend));
     }

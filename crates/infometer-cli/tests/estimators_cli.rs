@@ -876,6 +876,19 @@ fn guards_refuse_tied_data_and_flags_that_do_not_apply() {
             mi(&[&g, "--x", "0", "--y", "1", "--noise", "-1"]),
             "--noise -1: must be finite",
         ),
+        (
+            mi(&[&g, "--x", "0", "--y", "1", "--noise", "1e308"]),
+            "--noise 1e308: so large that the noisy values overflow",
+        ),
+        // values the flag's type cannot hold: the parser's one line, naming the flag
+        (
+            mi(&[&g, "--x", "0", "--y", "1", "--theiler", "-3"]),
+            "'--theiler <THEILER>'",
+        ),
+        (
+            mi(&[&g, "--x", "0", "--y", "1", "--k", "99999999999999999999"]),
+            "'--k <K>'",
+        ),
         // the user's words: the history flags, the column name
         (
             vec![

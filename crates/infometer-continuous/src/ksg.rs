@@ -99,7 +99,16 @@ impl KsgConfig {
                 } else {
                     s.clone()
                 };
-                Ok(s.with_noise(self.noise, seed))
+                let noisy = s.with_noise(self.noise, seed);
+                // noise so large that a value overflows leaves nothing of the data
+                if noisy.as_slice().iter().any(|v| !v.is_finite()) {
+                    return Err(ContinuousError::InvalidParameter {
+                        name: "noise",
+                        value: self.noise,
+                        reason: "so large that the noisy values overflow",
+                    });
+                }
+                Ok(noisy)
             })
             .collect::<Result<Vec<_>>>()
             .map(Prepared)

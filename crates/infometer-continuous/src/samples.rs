@@ -144,14 +144,7 @@ impl Samples {
     pub fn standardized(&self) -> Result<Samples> {
         let mut out = self.clone();
         for j in 0..self.d {
-            let col = self.column(j);
-            let mean = col.iter().sum::<f64>() / self.n as f64;
-            let var = if self.n > 1 {
-                col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
-            } else {
-                0.0
-            };
-            let sd = var.sqrt();
+            let (mean, sd) = self.column_mean_sd(j);
             if sd.is_nan() || sd <= 0.0 || !sd.is_finite() {
                 return Err(ContinuousError::ConstantColumn { col: j });
             }
@@ -160,6 +153,18 @@ impl Samples {
             }
         }
         Ok(out)
+    }
+
+    /// Mean and sample standard deviation (N − 1; 0 for one row) of column j.
+    pub(crate) fn column_mean_sd(&self, j: usize) -> (f64, f64) {
+        let col = self.column(j);
+        let mean = col.iter().sum::<f64>() / self.n as f64;
+        let var = if self.n > 1 {
+            col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
+        } else {
+            0.0
+        };
+        (mean, var.sqrt())
     }
 
     /// Adds N(0, sd²) noise to every value from a ChaCha8 generator seeded with `seed`.

@@ -321,6 +321,46 @@ fn doubtful_results_come_with_warnings() {
         variable: Variable::X,
         repeated_rows: 190
     }));
+    // noise that swamps the data is named, in the data's own units without standardising
+    let e = Ksg::params()
+        .noise(0.5)
+        .check()
+        .unwrap()
+        .estimate(&x, &y)
+        .unwrap();
+    assert!(e.warnings.contains(&Warning::LargeNoise {
+        noise: 0.5,
+        scale: 1.0
+    }));
+    let raw = Ksg::params()
+        .standardize(false)
+        .noise(0.05)
+        .check()
+        .unwrap()
+        .estimate(
+            &col(&x.column(0).iter().map(|v| v * 100.0).collect::<Vec<_>>()),
+            &y,
+        )
+        .unwrap();
+    assert!(
+        raw.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::LargeNoise { .. })),
+        "{raw:?}"
+    );
+    let fine = Ksg::params()
+        .standardize(false)
+        .noise(1e-4)
+        .check()
+        .unwrap()
+        .estimate(&x, &y)
+        .unwrap();
+    assert!(
+        !fine
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::LargeNoise { .. }))
+    );
     // and clean data has none
     let (a, b) = gauss(300, 1, 0.8, 2);
     assert!(Gaussian.estimate(&a, &b).unwrap().warnings.is_empty());

@@ -83,6 +83,14 @@ pub(crate) fn flag(s: Setting) -> &'static str {
     }
 }
 
+/// A number as a user would write it: the shortest form, in exponent notation when that is
+/// shorter (1e308, not 309 digits).
+fn num(v: f64) -> String {
+    let plain = format!("{v}");
+    let sci = format!("{v:e}");
+    if sci.len() < plain.len() { sci } else { plain }
+}
+
 /// The flag of a parameter the library names.
 fn param_flag(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -127,7 +135,7 @@ fn continuous(e: &ContinuousError, c: &Ctx) -> String {
             "--noise {}: {input}: {what}: tied samples leave some point's k-th neighbour at distance 0, \
              which makes the estimate arbitrary; keep the tie-breaking noise on (the default --noise 1e-8) \
              or use an estimator for discrete data",
-            c.noise
+            num(c.noise)
         ),
         E::TooFewSamples { k, available } => format!(
             "--k {k} needs more samples: {input} leaves only {available} neighbours per point{}",
@@ -182,7 +190,7 @@ fn continuous(e: &ContinuousError, c: &Ctx) -> String {
             value,
             reason,
         } => match param_flag(name) {
-            Some(f) => format!("{f} {value}: {reason}"),
+            Some(f) => format!("{f} {}: {reason}", num(*value)),
             None => format!("{input}: {e}"),
         },
         E::InvalidChoice { got, expected, .. } => {
@@ -225,7 +233,7 @@ fn neural(e: &NeuralError, c: &Ctx) -> String {
             value,
             reason,
         } => match param_flag(name) {
-            Some(f) => format!("{f} {value}: {reason}"),
+            Some(f) => format!("{f} {}: {reason}", num(*value)),
             None => format!("{}: {e}", c.input),
         },
         N::EmptyLayer { .. } => format!("--hidden: {e}"),
@@ -266,6 +274,7 @@ pub(crate) fn warning(w: &Warning, c: &Ctx, quantity: &str) -> String {
                  continuous data; keep the noise on or use an estimator for discrete data"
             )
         }
+        Warning::LargeNoise { noise, .. } => format!("--noise {}: {w}", num(*noise)),
         other => other.to_string(),
     }
 }

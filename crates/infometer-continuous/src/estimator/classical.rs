@@ -118,11 +118,23 @@ impl Ksg {
 
     /// Refuses prepared variables whose joint space leaves some k-th distance at 0, and warns
     /// about ties in each variable when no noise breaks them.
-    fn guard(&self, prep: &Prepared, what: &'static str) -> Result<Vec<Warning>> {
+    fn guard(&self, prep: &Prepared, raw: &[&Samples], what: &'static str) -> Result<Vec<Warning>> {
         if guards::zero_distance_row_joint(&prep.0, self.cfg.k, self.cfg.theiler)?.is_some() {
             return Err(ContinuousError::ZeroDistance { what });
         }
         let mut w = Vec::new();
+        // standardised (or normal scores): unit scale; otherwise the smallest column sd
+        let scale = if self.cfg.standardize || self.cfg.copula {
+            1.0
+        } else {
+            guards::smallest_sd(raw)
+        };
+        if self.cfg.noise > 0.01 * scale {
+            w.push(Warning::LargeNoise {
+                noise: self.cfg.noise,
+                scale,
+            });
+        }
         if self.cfg.noise == 0.0 {
             let names = [Variable::X, Variable::Y, Variable::Z];
             for (v, s) in names.iter().zip(&prep.0) {
@@ -155,7 +167,7 @@ impl Ksg {
         let n = vars[0].n_samples();
         self.cfg.check_k(n)?;
         let prep = self.cfg.prepare(vars)?;
-        let ties = self.guard(&prep, "KSG multi-information")?;
+        let ties = self.guard(&prep, vars, "KSG multi-information")?;
         let t = ksg_multi_terms(&prep, &self.cfg)?;
         let mut e = MiEstimate::with_local(t.estimate(), n, Some(t.locals()));
         guards::dims_vs_rows(vars, &mut e.warnings);
@@ -184,7 +196,7 @@ impl MiEstimator for Ksg {
         check_same_n(x, y)?;
         self.cfg.check_k(x.n_samples())?;
         let prep = self.cfg.prepare(&[x, y])?;
-        let ties = self.guard(&prep, "KSG mutual information")?;
+        let ties = self.guard(&prep, &[x, y], "KSG mutual information")?;
         let t = ksg_multi_terms(&prep, &self.cfg)?;
         Ok(self.finish(t, x.n_samples(), &[x, y], ties))
     }
@@ -197,7 +209,7 @@ impl CmiEstimator for Ksg {
         check_same_n(x, z)?;
         self.cfg.check_k(x.n_samples())?;
         let prep = self.cfg.prepare(&[x, y, z])?;
-        let ties = self.guard(&prep, "KSG conditional mutual information")?;
+        let ties = self.guard(&prep, &[x, y, z], "KSG conditional mutual information")?;
         let t = ksg_cmi_terms(&prep, &self.cfg)?;
         Ok(self.finish(t, x.n_samples(), &[x, y, z], ties))
     }

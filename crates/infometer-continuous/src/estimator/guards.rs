@@ -80,6 +80,15 @@ pub(crate) fn zero_distance_row_joint(
     Ok(zero_distance_row(&joint, k, theiler))
 }
 
+/// The smallest sample standard deviation (N − 1) of any non-constant column of the
+/// variables (+inf when every column is constant).
+pub(crate) fn smallest_sd(vars: &[&Samples]) -> f64 {
+    vars.iter()
+        .flat_map(|s| (0..s.dim()).map(move |j| s.column_mean_sd(j).1))
+        .filter(|&sd| sd > 0.0)
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// Rows that repeat an earlier row.
 pub(crate) fn repeated_rows(s: &Samples) -> usize {
     duplicate_groups(s).iter().map(|g| g.len() - 1).sum()

@@ -85,6 +85,14 @@ pub enum Warning {
         /// Rows that repeat an earlier row of that variable.
         repeated_rows: usize,
     },
+    /// The tie-breaking noise is more than 1% of the data's scale: it blurs the dependence it
+    /// is only meant to untie, and pulls the estimate toward 0.
+    LargeNoise {
+        /// The noise's standard deviation.
+        noise: f64,
+        /// The smallest column standard deviation it is added to (1 when standardised).
+        scale: f64,
+    },
     /// An InfoNCE estimate is within 20% of its ceiling ln B: the truth may be larger.
     NearCeiling {
         /// The estimate.
@@ -120,6 +128,10 @@ impl std::fmt::Display for Warning {
             } => write!(
                 f,
                 "{variable} repeats {repeated_rows} rows and the noise is off: k-NN estimators assume continuous data; add noise or use an estimator for discrete data"
+            ),
+            Warning::LargeNoise { noise, scale } => write!(
+                f,
+                "the noise sd {noise:e} is more than 1% of the data's scale ({scale:e}): it blurs the dependence it is only meant to untie and pulls the estimate toward 0; the default is 1e-8"
             ),
             Warning::NearCeiling { nats, ceiling } => write!(
                 f,
