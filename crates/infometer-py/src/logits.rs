@@ -219,8 +219,11 @@ fn check_temperature(t: f64) -> PyResult<()> {
     if t.is_finite() && t > 0.0 && (1.0 / t).is_finite() {
         Ok(())
     } else {
+        // the shorter of the plain and exponent forms: 1e-320, not 320 zeros
+        let (plain, sci) = (format!("{t}"), format!("{t:e}"));
+        let shown = if sci.len() < plain.len() { sci } else { plain };
         Err(SettingError::new_err(format!(
-            "temperature {t}: must be finite and positive (and 1/T finite)"
+            "temperature {shown}: must be finite and positive (and 1/T finite)"
         )))
     }
 }
