@@ -106,6 +106,16 @@ pub enum CoreError {
         /// The vocabulary size.
         vocab: usize,
     },
+    /// Fewer units (documents, tokens, members) than a procedure needs.
+    #[error("{got} {what}: at least {needed} are needed")]
+    TooFewUnits {
+        /// What was counted.
+        what: &'static str,
+        /// How many there are.
+        got: usize,
+        /// How many are needed.
+        needed: usize,
+    },
     /// Every token was masked or ignored, so a mean over valid tokens is undefined.
     #[error("no valid token: every position is masked or ignored")]
     NoValidTokens,

@@ -27,6 +27,7 @@ mod accumulate;
 mod analyze;
 mod base;
 mod calibration;
+mod compare;
 mod cross_entropy;
 mod distribution;
 mod element;
@@ -46,6 +47,11 @@ pub use base::Base;
 pub use calibration::{
     Calibration, DEFAULT_BINS, ReliabilityBin, TemperatureFit, calibration, fit_temperature,
     fit_temperature_by,
+};
+pub use compare::{
+    CiMethod, CompareMetric, CompareOptions, CompareWarning, Comparison, DeltaMethod,
+    MAX_RESAMPLES, MetricCi, PairedUnits, Resampling, SignFlip, TokenPair, UnitKind,
+    bits_per_byte_docs, compare, mean_stderr, weighted_perplexity,
 };
 pub use cross_entropy::{CrossEntropyOptions, Loss, Reduction, Target, cross_entropy};
 pub use distribution::{
