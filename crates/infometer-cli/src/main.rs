@@ -15,6 +15,9 @@ struct Cli {
 enum Command {
     /// Per-token entropy, NLL, perplexity, calibration, KL and JS of logits tensors.
     Logits(logits::LogitsArgs),
+    /// Two models on the same labelled tokens: Δ NLL, perplexity ratio, Δ ECE, Δ Brier with
+    /// document-level intervals, the delta method and a paired sign-flip test.
+    Compare(logits::compare::CompareArgs),
     /// Combines state files of `logits --state` (shards, batches, workers) into one report.
     Merge(logits::state::MergeArgs),
     /// Entropies and mutual information of a joint table of counts.
@@ -65,6 +68,7 @@ fn main() {
     }
     let (res, as_json) = match &cli.command {
         Command::Logits(a) => (logits::run(a), a.json),
+        Command::Compare(a) => (logits::compare::run(a), a.json),
         Command::Merge(a) => (logits::state::run_merge(a), a.json),
         Command::Table(a) => (table_cmd::run(a), a.json),
         Command::Mi(a) => (mi_cmd::run_mi(a), a.common.json),

@@ -11,6 +11,7 @@ use crate::staged::{StagedFile, check_out_dir, write_out_dir};
 use measures::{Flags, MAX_LISTED, Sequences, TokenWriter, Uncertainty, WeightedCe, listed};
 use state::LogitsState;
 
+pub mod compare;
 pub mod measures;
 mod pass;
 mod report;
@@ -140,7 +141,7 @@ pub fn read_tensor(spec: &str) -> Result<Tensor> {
 }
 
 /// Reads `--bytes`: a total, or a `.npy` of one count per sequence.
-fn read_bytes(spec: &str, n_seq: usize) -> Result<Vec<u64>> {
+pub(super) fn read_bytes(spec: &str, n_seq: usize) -> Result<Vec<u64>> {
     if let Ok(total) = spec.parse::<u64>() {
         return Ok(vec![total]);
     }
