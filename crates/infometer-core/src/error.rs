@@ -116,6 +116,14 @@ pub enum CoreError {
         /// How many are needed.
         needed: usize,
     },
+    /// An error about one member of an ensemble.
+    #[error("member {member}: {error}")]
+    InMember {
+        /// Index of the member (from 0).
+        member: usize,
+        /// What is wrong with it.
+        error: Box<CoreError>,
+    },
     /// Every token was masked or ignored, so a mean over valid tokens is undefined.
     #[error("no valid token: every position is masked or ignored")]
     NoValidTokens,

@@ -31,6 +31,7 @@ mod compare;
 mod cross_entropy;
 mod distribution;
 mod element;
+mod ensemble;
 mod error;
 mod flags;
 mod kernel;
@@ -60,6 +61,7 @@ pub use distribution::{
     renyi_entropy, total_variation,
 };
 pub use element::{Element, Lane};
+pub use ensemble::{Ensemble, EnsembleMeasures, EnsembleSummary, MemberJackknife};
 pub use error::{CoreError, Result};
 pub use flags::{SurprisalThreshold, surprisal_flags};
 pub use pairwise::{PairDistances, pair_distances, renyi_divergence};
