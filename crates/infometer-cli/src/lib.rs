@@ -9,3 +9,4 @@ pub mod staged;
 pub mod table_cmd;
 pub mod table_input;
 pub mod tensor_file;
+pub mod uncertainty_cmd;

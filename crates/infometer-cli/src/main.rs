@@ -1,7 +1,7 @@
 //! The `infometer` command: information measures from files (logits tensors, tables, samples).
 
 use clap::{Parser, Subcommand};
-use infometer_cli::{logits, mi_cmd, table_cmd};
+use infometer_cli::{logits, mi_cmd, table_cmd, uncertainty_cmd};
 
 /// Information measures for language models and data.
 #[derive(Parser)]
@@ -18,6 +18,9 @@ enum Command {
     /// Two models on the same labelled tokens: Δ NLL, perplexity ratio, Δ ECE, Δ Brier with
     /// document-level intervals, the delta method and a paired sign-flip test.
     Compare(logits::compare::CompareArgs),
+    /// Total, aleatoric and epistemic (mutual information) uncertainty of an ensemble or
+    /// MC-dropout samples, per token and averaged.
+    Uncertainty(uncertainty_cmd::UncertaintyArgs),
     /// Combines state files of `logits --state` (shards, batches, workers) into one report.
     Merge(logits::state::MergeArgs),
     /// Entropies and mutual information of a joint table of counts.
@@ -69,6 +72,7 @@ fn main() {
     let (res, as_json) = match &cli.command {
         Command::Logits(a) => (logits::run(a), a.json),
         Command::Compare(a) => (logits::compare::run(a), a.json),
+        Command::Uncertainty(a) => (uncertainty_cmd::run(a), a.json),
         Command::Merge(a) => (logits::state::run_merge(a), a.json),
         Command::Table(a) => (table_cmd::run(a), a.json),
         Command::Mi(a) => (mi_cmd::run_mi(a), a.common.json),

@@ -216,22 +216,65 @@ impl<'a, T: Element> Ensemble<'a, T> {
             });
         }
         let full = self.run()?.summary()?;
-        let mut mi = Vec::with_capacity(m);
-        let mut total = Vec::with_capacity(m);
-        let mut epkl = Vec::with_capacity(m);
-        for j in 0..m {
-            let s = run_subset(self, Some(j))?.summary()?;
-            mi.push(s.mutual_information);
-            total.push(s.total);
-            epkl.push(s.epkl);
+        let loo = (0..m)
+            .map(|j| run_subset(self, Some(j))?.summary())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MemberJackknife::from_summaries(&full, &loo))
+    }
+
+    /// The pass without member `j`: one leave-one-out step of [`Ensemble::jackknife`], for
+    /// callers that stream rows in chunks and combine the means themselves.
+    ///
+    /// # Errors
+    /// [`CoreError::TooFewUnits`] when fewer than 2 members would remain;
+    /// [`CoreError::InvalidParameter`] for `j` ≥ M; as [`Ensemble::run`].
+    pub fn run_without(&self, j: usize) -> Result<EnsembleMeasures> {
+        let m = self.members.len();
+        if m < 3 {
+            return Err(CoreError::TooFewUnits {
+                what: "ensemble members for a jackknife",
+                got: m,
+                needed: 3,
+            });
         }
-        let mf = m as f64;
+        if j >= m {
+            return Err(CoreError::InvalidParameter {
+                name: "member",
+                value: j as f64,
+                reason: "must be below the number of members",
+            });
+        }
+        run_subset(self, Some(j))
+    }
+}
+
+impl MemberJackknife {
+    /// The jackknife from the full ensemble's means and the M leave-one-out means.
+    ///
+    /// # Formula
+    /// As [`Ensemble::jackknife`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infometer_core::{EnsembleSummary, MemberJackknife};
+    /// let s = |mi: f64| EnsembleSummary { n_tokens: 1, total: 1.0, aleatoric: 1.0 - mi,
+    ///     mutual_information: mi, rmi: mi, epkl: 2.0 * mi, infinite_epkl: 0, max_prob: 0.5,
+    ///     renyi_to_uniform: 0.1, fisher_rao_to_uniform: 0.1 };
+    /// let j = MemberJackknife::from_summaries(&s(0.3), &[s(0.2), s(0.2), s(0.2)]);
+    /// assert!((j.mi_bias_corrected - 0.5).abs() < 1e-12); // 3·0.3 − 2·0.2
+    /// assert_eq!(j.mi_se, 0.0);
+    /// ```
+    pub fn from_summaries(full: &EnsembleSummary, loo: &[EnsembleSummary]) -> MemberJackknife {
+        let mf = loo.len() as f64;
         let mean = |v: &[f64]| v.iter().sum::<f64>() / mf;
         let se = |v: &[f64]| {
             let b = mean(v);
             ((mf - 1.0) / mf * v.iter().map(|x| (x - b) * (x - b)).sum::<f64>()).sqrt()
         };
-        Ok(MemberJackknife {
+        let mi: Vec<f64> = loo.iter().map(|s| s.mutual_information).collect();
+        let total: Vec<f64> = loo.iter().map(|s| s.total).collect();
+        let epkl: Vec<f64> = loo.iter().map(|s| s.epkl).collect();
+        MemberJackknife {
             mi_se: se(&mi),
             mi_bias_corrected: mf * full.mutual_information - (mf - 1.0) * mean(&mi),
             total_se: se(&total),
@@ -240,7 +283,7 @@ impl<'a, T: Element> Ensemble<'a, T> {
             } else {
                 f64::NAN
             },
-        })
+        }
     }
 }
 
