@@ -1,4 +1,4 @@
-//! Out-of-distribution clinical notes by perplexity: an interpolated Kneser–Ney bigram model trained on seeded synthetic notes, a percentile threshold from in-domain data, and the flag's AUROC.
+//! Out-of-distribution screening over any per-document score (perplexities from any model): a percentile threshold from in-domain scores, AUROC and FPR at 95% TPR; and a seeded bigram scenario that feeds it.
 
 use std::collections::HashMap;
 
@@ -254,8 +254,11 @@ pub struct OodReport {
     pub false_positive_rate: f64,
     /// Fraction of out-of-domain documents flagged (sensitivity).
     pub sensitivity: f64,
-    /// Area under the ROC curve of perplexity as an OOD score.
+    /// Area under the ROC curve of the score as an OOD detector.
     pub auroc: f64,
+    /// Fraction of held-out in-domain documents flagged at the threshold that flags 95% of
+    /// the out-of-domain ones.
+    pub fpr_at_95_tpr: f64,
 }
 
 fn quantile(v: &mut [f64], q: f64) -> f64 {
@@ -265,57 +268,115 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
     v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
 }
 
-/// AUROC of a score (positives should score higher), ties counted half (Mann–Whitney).
+/// AUROC of a score (positives should score higher), ties counted half (Mann–Whitney),
+/// from ranks in O((n + m) log(n + m)).
+///
+/// # Formula
+/// ```text
+/// AUROC = ( Σ_{positives} rank − m(m + 1)/2 ) / (n m)     (mid-ranks for ties)
+/// ```
+///
+/// # Examples
+/// ```
+/// use infometer_health::ood::auroc;
+/// assert_eq!(auroc(&[1.0, 2.0], &[3.0, 4.0]), 1.0);
+/// assert_eq!(auroc(&[1.0, 2.0], &[2.0, 1.0]), 0.5);
+/// ```
+///
+/// # References
+/// Hanley & McNeil, "The meaning and use of the area under a ROC curve", Radiology 143, 1982.
 pub fn auroc(negatives: &[f64], positives: &[f64]) -> f64 {
-    let mut wins = 0.0;
-    for p in positives {
-        for n in negatives {
-            wins += if p > n {
-                1.0
-            } else if p == n {
-                0.5
-            } else {
-                0.0
-            };
+    let (n, m) = (negatives.len(), positives.len());
+    let mut all: Vec<(f64, bool)> = negatives
+        .iter()
+        .map(|&x| (x, false))
+        .chain(positives.iter().map(|&x| (x, true)))
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
+            j += 1;
         }
+        let mid = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += mid * all[i..=j].iter().filter(|x| x.1).count() as f64;
+        i = j + 1;
     }
-    wins / (positives.len() * negatives.len()) as f64
+    (rank_sum - (m * (m + 1)) as f64 / 2.0) / (n * m) as f64
 }
 
-/// Trains on `train`, sets the threshold at `percentile` of `calibration`'s perplexities,
-/// and evaluates on `held_out` (in-domain) and `ood`.
+/// The fraction of `negatives` at or above the threshold that flags at least 95% of
+/// `positives` (the largest such threshold).
+fn fpr_at_95_tpr(negatives: &[f64], positives: &[f64]) -> f64 {
+    let mut pos = positives.to_vec();
+    pos.sort_by(|a, b| b.total_cmp(a));
+    let k = ((0.95 * pos.len() as f64).ceil() as usize).clamp(1, pos.len());
+    let t = pos[k - 1];
+    negatives.iter().filter(|&&x| x >= t).count() as f64 / negatives.len() as f64
+}
+
+fn check_scores(what: &'static str, v: &[f64]) -> Result<()> {
+    if v.is_empty() {
+        return Err(HealthError::EmptySet { what });
+    }
+    if let Some(index) = v.iter().position(|x| x.is_nan()) {
+        return Err(HealthError::NanScore { what, index });
+    }
+    Ok(())
+}
+
+/// The OOD screen over any per-document scores where higher means more unusual
+/// (perplexities from any model, negative log-likelihoods, distances): the threshold is the
+/// `percentile` of the in-domain `calibration` scores; a document is flagged above it.
+///
+/// # Formula
+/// ```text
+/// threshold = Q_percentile(calibration)     (linear between order statistics)
+/// FPR = #{held_out > threshold} / n,  sensitivity = #{ood > threshold} / m
+/// ```
 ///
 /// # Errors
-/// Empty inputs, a percentile outside (0, 1).
-pub fn screen(
-    train: &[String],
-    calibration: &[String],
-    held_out: &[String],
-    ood: &[String],
+/// [`HealthError::EmptySet`] for an empty set; [`HealthError::NanScore`] for a NaN score
+/// (+inf is a legal perplexity); [`HealthError::OutOfRange`] for a percentile outside (0, 1).
+///
+/// # Examples
+/// ```
+/// use infometer_health::ood::screen_scores;
+/// let cal: Vec<f64> = (0..100).map(|i| 10.0 + i as f64 / 10.0).collect();
+/// let held: Vec<f64> = (0..50).map(|i| 10.0 + i as f64 / 5.0).collect();
+/// let ood: Vec<f64> = (0..50).map(|i| 25.0 + i as f64).collect();
+/// let r = screen_scores(&cal, &held, &ood, 0.95).unwrap();
+/// assert_eq!(r.auroc, 1.0);
+/// assert_eq!(r.sensitivity, 1.0);
+/// assert_eq!(r.fpr_at_95_tpr, 0.0);
+/// ```
+///
+/// # References
+/// Hendrycks & Gimpel, "A baseline for detecting misclassified and out-of-distribution
+/// examples in neural networks", ICLR 2017 (AUROC, FPR at 95% TPR).
+pub fn screen_scores(
+    calibration: &[f64],
+    held_out: &[f64],
+    ood: &[f64],
     percentile: f64,
 ) -> Result<OodReport> {
-    if calibration.is_empty()
-        || held_out.is_empty()
-        || ood.is_empty()
-        || !(percentile > 0.0 && percentile < 1.0)
-    {
-        return Err(HealthError::Invalid(
-            "OOD screen needs non-empty sets and a percentile in (0, 1)".into(),
-        ));
+    check_scores("calibration", calibration)?;
+    check_scores("held-out in-domain", held_out)?;
+    check_scores("out-of-domain", ood)?;
+    if !(percentile > 0.0 && percentile < 1.0) {
+        return Err(HealthError::OutOfRange {
+            name: "percentile",
+            value: percentile,
+            expected: "(0, 1)",
+        });
     }
-    let lm = BigramKn::fit(train, 0.75)?;
-    let ppl = |docs: &[String]| {
-        docs.iter()
-            .map(|d| lm.perplexity(d))
-            .collect::<Result<Vec<f64>>>()
-    };
-    let mut cal = ppl(calibration)?;
+    let mut cal = calibration.to_vec();
     let threshold = quantile(&mut cal, percentile);
-    let mut ind = ppl(held_out)?;
-    let mut out = ppl(ood)?;
+    let (mut ind, mut out) = (held_out.to_vec(), ood.to_vec());
     let fpr = ind.iter().filter(|&&p| p > threshold).count() as f64 / ind.len() as f64;
     let sens = out.iter().filter(|&&p| p > threshold).count() as f64 / out.len() as f64;
-    let auc = auroc(&ind, &out);
     Ok(OodReport {
         percentile,
         threshold,
@@ -323,22 +384,45 @@ pub fn screen(
         median_out_of_domain: quantile(&mut out, 0.5),
         false_positive_rate: fpr,
         sensitivity: sens,
-        auroc: auc,
+        auroc: auroc(held_out, ood),
+        fpr_at_95_tpr: fpr_at_95_tpr(held_out, ood),
     })
+}
+
+/// Trains the bigram model on `train`, scores every document by its perplexity, and runs
+/// [`screen_scores`].
+///
+/// # Errors
+/// As [`screen_scores`]; no training words.
+pub fn screen(
+    train: &[String],
+    calibration: &[String],
+    held_out: &[String],
+    ood: &[String],
+    percentile: f64,
+) -> Result<OodReport> {
+    let lm = BigramKn::fit(train, 0.75)?;
+    let ppl = |docs: &[String]| {
+        docs.iter()
+            .map(|d| lm.perplexity(d))
+            .collect::<Result<Vec<f64>>>()
+    };
+    screen_scores(&ppl(calibration)?, &ppl(held_out)?, &ppl(ood)?, percentile)
 }
 
 impl std::fmt::Display for OodReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "threshold {:.3} ({}th percentile of in-domain), median PPL {:.3} in-domain vs {:.3} OOD, FPR {:.1}%, sensitivity {:.1}%, AUROC {:.3}",
+            "threshold {:.3} ({}th percentile of in-domain), median score {:.3} in-domain vs {:.3} OOD, FPR {:.1}%, sensitivity {:.1}%, AUROC {:.3}, FPR at 95% TPR {:.1}%",
             self.threshold,
             (self.percentile * 100.0).round(),
             self.median_in_domain,
             self.median_out_of_domain,
             100.0 * self.false_positive_rate,
             100.0 * self.sensitivity,
-            self.auroc
+            self.auroc,
+            100.0 * self.fpr_at_95_tpr
         )
     }
 }

@@ -181,3 +181,72 @@ fn demo_names_each_measure_in_full() {
         assert!(r.contains(name), "{name} is never named in full");
     }
 }
+
+/// The brute-force twin of the rank AUROC: every pair, ties half.
+fn auroc_pairs(neg: &[f64], pos: &[f64]) -> f64 {
+    let mut w = 0.0;
+    for p in pos {
+        for n in neg {
+            w += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    w / (neg.len() * pos.len()) as f64
+}
+
+#[test]
+fn ood_screen_over_any_scores() {
+    let mut s = 3u64;
+    let mut next = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for trial in 0..20 {
+        // scores on a coarse grid, so ties are common
+        let n = 5 + trial * 3;
+        let neg: Vec<f64> = (0..n).map(|_| (next() * 8.0).floor()).collect();
+        let pos: Vec<f64> = (0..n + 7).map(|_| (next() * 8.0 + 2.0).floor()).collect();
+        let a = ood::auroc(&neg, &pos);
+        assert!((a - auroc_pairs(&neg, &pos)).abs() < 1e-12, "trial {trial}");
+        let cal: Vec<f64> = (0..40).map(|_| next() * 8.0).collect();
+        let r = ood::screen_scores(&cal, &neg, &pos, 0.9).unwrap();
+        // FPR at 95% TPR, brute force: the largest threshold t with #{pos ≥ t} ≥ 0.95 m
+        let mut best = f64::NEG_INFINITY;
+        for &t in &pos {
+            let tpr = pos.iter().filter(|&&x| x >= t).count() as f64 / pos.len() as f64;
+            if tpr >= 0.95 && t > best {
+                best = t;
+            }
+        }
+        let fpr = neg.iter().filter(|&&x| x >= best).count() as f64 / neg.len() as f64;
+        assert_eq!(r.fpr_at_95_tpr, fpr, "trial {trial}");
+        assert!(r.threshold >= 0.0 && r.threshold <= 8.0);
+    }
+    // +inf is a legal perplexity; NaN, empty sets and bad percentiles are refused by reason
+    let r = ood::screen_scores(&[1.0, 2.0], &[1.5], &[f64::INFINITY], 0.5).unwrap();
+    assert_eq!(r.auroc, 1.0);
+    assert!(matches!(
+        ood::screen_scores(&[1.0], &[f64::NAN], &[1.0], 0.5),
+        Err(HealthError::NanScore { index: 0, .. })
+    ));
+    assert!(matches!(
+        ood::screen_scores(&[], &[1.0], &[1.0], 0.5),
+        Err(HealthError::EmptySet {
+            what: "calibration"
+        })
+    ));
+    assert!(matches!(
+        ood::screen_scores(&[1.0], &[1.0], &[1.0], 1.0),
+        Err(HealthError::OutOfRange {
+            name: "percentile",
+            ..
+        })
+    ));
+}
