@@ -15,6 +15,7 @@ pub mod biomarkers;
 pub mod class_weights;
 pub mod demo;
 pub mod drift;
+pub mod ensemble_triage;
 mod error;
 mod fmt;
 pub mod ood;

@@ -250,3 +250,33 @@ fn ood_screen_over_any_scores() {
         })
     ));
 }
+
+#[test]
+fn ensemble_triage_defers_disagreement() {
+    use infometer_health::ensemble_triage::{compare_rules, risk_coverage, synthetic_cohort};
+    // the risk–coverage curve against a brute force: for each k, sort and count afresh
+    let score = [0.3, 0.1, 0.3, 0.9, 0.0, 0.5];
+    let err = [true, false, false, true, true, false];
+    let curve = risk_coverage(&score, &err);
+    for k in 1..=6 {
+        let mut idx: Vec<usize> = (0..6).collect();
+        idx.sort_by(|&a, &b| score[a].partial_cmp(&score[b]).unwrap().then(a.cmp(&b)));
+        let e = idx[..k].iter().filter(|&&i| err[i]).count() as f64 / k as f64;
+        assert_eq!(curve[k - 1], e);
+    }
+    let c = synthetic_cohort(600, 0.15, 8, 5, 3).unwrap();
+    let r = compare_rules(&c, 0.8).unwrap();
+    println!("{r:?}");
+    assert_eq!(r.n_ood, 90);
+    // MI separates OOD cases (members disagree) from in-distribution ones
+    assert!(r.mean_mi_in_vs_ood.1 > 5.0 * r.mean_mi_in_vs_ood.0);
+    assert!(r.epistemic.ood_deferred > r.total.ood_deferred);
+    assert!(r.epistemic.ood_deferred > 0.9);
+    // at full coverage both rules keep every case: the risk is the error rate
+    let full = compare_rules(&c, 1.0).unwrap();
+    assert_eq!(full.epistemic.risk_at_coverage, full.error_rate);
+    assert_eq!(full.total.risk_at_coverage, full.error_rate);
+    assert!(compare_rules(&c, 0.0).is_err());
+    assert!(synthetic_cohort(10, 1.0, 3, 3, 1).is_err());
+    assert!(synthetic_cohort(10, 0.1, 1, 3, 1).is_err());
+}
