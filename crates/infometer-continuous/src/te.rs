@@ -328,7 +328,7 @@ fn ksg_te(vars: Prepared, cfg: &KsgConfig) -> Result<f64> {
 
 /// The KSG path of TE: prepare the two series as JIDT does (copula, standardise, noise, per
 /// the config), then embed them; the searches run on the embedding as it is.
-fn ksg_embedding(
+pub(crate) fn ksg_embedding(
     source: &[f64],
     target: &[f64],
     e: &TeEmbedding,

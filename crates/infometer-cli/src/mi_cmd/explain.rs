@@ -80,6 +80,7 @@ pub(crate) fn flag(s: Setting) -> &'static str {
         Setting::Theiler => "--theiler",
         Setting::Copula => "--copula",
         Setting::Permutations => "--permutations",
+        Setting::Local => "--local-out",
     }
 }
 

@@ -143,6 +143,22 @@ pub struct TeArgs {
     /// most 100000).
     #[arg(long, allow_hyphen_values = true)]
     pub permutations: Option<usize>,
+    /// Write the local transfer entropy at every time point (ksg1, ksg2): a `.npy` vector of
+    /// the series' length with NaN where the history reaches before the series, or text
+    /// `t,local_nats` with only the valid time points.
+    #[arg(long = "local-out", visible_alias = "local")]
+    pub local_out: Option<std::path::PathBuf>,
+    /// Windowed means of the local values over this many time points, each with a
+    /// moving-block bootstrap interval (ksg1, ksg2).
+    #[arg(long = "local-window")]
+    pub local_window: Option<usize>,
+    /// Time points between window starts (default: the window).
+    #[arg(long = "local-stride")]
+    pub local_stride: Option<usize>,
+    /// Values per bootstrap block of the window intervals (default: the square root of the
+    /// window, at least 1).
+    #[arg(long = "local-block")]
+    pub local_block: Option<usize>,
 }
 
 /// Arguments of `infometer entropy`.
@@ -432,7 +448,38 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
     let method = parse_method(&a.estimator, &te_names())?;
     check_permutations(a.permutations)?;
     check_settings(method, c, a.permutations.is_some(), false)?;
+    let wants_local = a.local_out.is_some() || a.local_window.is_some();
+    if wants_local && !method.accepts(ic::Setting::Local) {
+        let flag = if a.local_out.is_some() {
+            "--local-out"
+        } else {
+            "--local-window"
+        };
+        bail!("{flag}: --estimator {method} has no local transfer entropy (ksg1 and ksg2 have)");
+    }
+    if (a.local_stride.is_some() || a.local_block.is_some()) && a.local_window.is_none() {
+        bail!("--local-stride/--local-block: need --local-window");
+    }
+    for (flag, v) in [
+        ("--local-window", a.local_window),
+        ("--local-stride", a.local_stride),
+        ("--local-block", a.local_block),
+    ] {
+        if v == Some(0) {
+            bail!("{flag} 0: must be at least 1");
+        }
+    }
+    let local_file = match &a.local_out {
+        Some(p) => Some(crate::staged::StagedFile::create(p, "--local-out")?),
+        None => None,
+    };
     let t = load(c)?;
+    if let Some(w) = a.local_window.filter(|&w| w > t.n_rows()) {
+        bail!(
+            "--local-window {w}: longer than the series ({} rows)",
+            t.n_rows()
+        );
+    }
     let one = |spec: &str, flag: &str| -> Result<(usize, String)> {
         let (v, names) = columns(&t, spec, flag)?;
         if v.len() != 1 {
@@ -498,6 +545,47 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
         );
         bar.finish_and_clear();
         add_test(&mut out, &r.map_err(fail)?, p);
+    }
+    if wants_local {
+        let l = ic::local_transfer_entropy(&source, &target, &emb, &est).map_err(fail)?;
+        if let Some(w) = a.local_window {
+            let o = ic::WindowOptions {
+                window: w,
+                stride: a.local_stride.unwrap_or(w),
+                block: a
+                    .local_block
+                    .unwrap_or(((w as f64).sqrt().round() as usize).max(1)),
+                resamples: 999,
+                level: 0.95,
+                seed: c.seed,
+            };
+            let windows = ic::local_windows(&l.values, &l.valid, &o).map_err(fail)?;
+            let list: Vec<Value> = windows
+                .iter()
+                .map(|w| {
+                    json!({"start": w.start, "end": w.end, "n_valid": w.n_valid,
+                           "mean": if w.mean.is_finite() { json!(w.mean) } else { Value::Null },
+                           "ci": w.ci.map(|(lo, hi)| vec![lo, hi])})
+                })
+                .collect();
+            out["local_windows"] = json!({"window": o.window, "stride": o.stride,
+                "block": o.block, "resamples": o.resamples, "level": o.level, "windows": list});
+        }
+        if let (Some(mut f), Some(path)) = (local_file, &a.local_out) {
+            let bytes = if path.extension().is_some_and(|x| x == "npy") {
+                crate::npy::npy_bytes_f64(&[l.values.len()], &l.values)
+            } else {
+                let mut text = String::from("t,local_nats\n");
+                for (t, v) in l.values.iter().enumerate().filter(|(t, _)| l.valid[*t]) {
+                    text.push_str(&format!("{t},{v}\n"));
+                }
+                text.into_bytes()
+            };
+            f.write_all(&bytes)?;
+            f.commit()?;
+            out["local_out"] = json!(path);
+        }
+        out["n_invalid_time_points"] = json!(l.valid.iter().filter(|v| !**v).count());
     }
     Ok(out)
 }

@@ -20,6 +20,8 @@ pub enum Setting {
     Copula,
     /// A permutation test.
     Permutations,
+    /// Local (pointwise) values.
+    Local,
 }
 
 impl std::fmt::Display for Setting {
@@ -31,6 +33,7 @@ impl std::fmt::Display for Setting {
             Setting::Theiler => "theiler",
             Setting::Copula => "copula",
             Setting::Permutations => "permutations",
+            Setting::Local => "local values",
         })
     }
 }
@@ -159,6 +162,7 @@ impl MiMethod {
             S::Copula => self != M::Gaussian,
             // a neural surrogate trains a new critic: hours, not seconds
             S::Permutations => !self.is_neural(),
+            S::Local => self.has_locals(),
         }
     }
 
