@@ -59,6 +59,10 @@ const TASKS: &[(&str, &str)] = &[
         "the Python package against PyTorch (analyze vs cross_entropy + entropy) and scikit-learn (Ksg vs mutual_info_regression); PEERS_PYTHON names an interpreter with torch and scikit-learn (default /tmp/torch-venv/bin/python); prints JSON",
     ),
     (
+        "coverage",
+        "coverage simulation of `compare`'s intervals (AR(1) tokens in documents; about a minute)",
+    ),
+    (
         "compare-copula",
         "--copula and GCMI on the Beyond Normal package's tasks, N = 5000, seeds 1-3 (needs /tmp/peers-venv-bmi; prints JSON, table on stderr)",
     ),
@@ -142,6 +146,20 @@ fn main() -> Result<()> {
         }
         Some("python") => python_tests(),
         Some("compare-python") => compare_python(&rest),
+        Some("coverage") => cargo(
+            &[
+                "test",
+                "--release",
+                "-p",
+                "infometer-core",
+                "--test",
+                "coverage",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ],
+            &[],
+        ),
         Some("slow") => {
             cargo(
                 &["test", "--workspace", "--release", "--", "--ignored"],

@@ -167,7 +167,7 @@ pub enum CompareWarning {
     /// Tokens resampled as if independent: intervals are too narrow when tokens within a
     /// document are correlated.
     TokenResampling,
-    /// Few clusters: bootstrap and delta-method intervals under-cover.
+    /// Fewer than 50 clusters: bootstrap and delta-method intervals under-cover.
     FewClusters {
         /// Clusters (documents or blocks).
         clusters: usize,
@@ -189,7 +189,7 @@ impl std::fmt::Display for CompareWarning {
             ),
             CompareWarning::FewClusters { clusters } => write!(
                 f,
-                "only {clusters} clusters: bootstrap and delta-method intervals under-cover with fewer than 10"
+                "only {clusters} clusters: bootstrap and delta-method intervals under-cover with fewer than about 50 (a 95 % interval covered 92-93 % at 50 documents in simulation)"
             ),
             CompareWarning::BcaFallback { metric } => write!(
                 f,
@@ -331,7 +331,7 @@ pub fn compare(units: &PairedUnits, opts: &CompareOptions) -> Result<Comparison>
     if units.kind == UnitKind::Tokens && opts.resampling == Resampling::Units {
         warnings.push(CompareWarning::TokenResampling);
     }
-    if g < 10 {
+    if g < FEW_CLUSTERS {
         warnings.push(CompareWarning::FewClusters { clusters: g });
     }
 
@@ -525,6 +525,10 @@ fn delta_method(clusters: &[f64], w: usize, total: &[f64], zq: f64) -> DeltaMeth
         effective_tokens: (se > 0.0).then(|| n * (se_iid / se) * (se_iid / se)),
     }
 }
+
+/// Below this many clusters the intervals under-cover noticeably: `cargo xtask coverage`
+/// measured 92.4–93.3 % for a nominal 95 % at 50 documents, 93.9–95.1 % at 100.
+const FEW_CLUSTERS: usize = 50;
 
 /// The largest number of clusters whose 2^G sign vectors are all enumerated.
 const EXACT_MAX: usize = 20;
