@@ -18,6 +18,7 @@ pub mod drift;
 pub mod ensemble_triage;
 mod error;
 mod fmt;
+pub mod model_comparison;
 pub mod ood;
 pub mod pharmacovigilance;
 pub mod physio;

@@ -280,3 +280,27 @@ fn ensemble_triage_defers_disagreement() {
     assert!(synthetic_cohort(10, 1.0, 3, 3, 1).is_err());
     assert!(synthetic_cohort(10, 0.1, 1, 3, 1).is_err());
 }
+
+#[test]
+fn note_model_comparison_matches_direct_perplexities() {
+    use infometer_health::model_comparison::compare_note_models;
+    let r = compare_note_models(300, 30, 40, 499, 9).unwrap();
+    // the twin: each model's corpus perplexity from its per-token NLLs, a ratio of sums
+    let a = ood::BigramKn::fit(&ood::clinical_notes(300, 9), 0.75).unwrap();
+    let b = ood::BigramKn::fit(&ood::clinical_notes(30, 10), 0.75).unwrap();
+    let held = ood::clinical_notes(40, 11);
+    let (mut sa, mut sb, mut n) = (0.0, 0.0, 0usize);
+    for d in &held {
+        let (x, y) = (a.nll(d), b.nll(d));
+        sa += x.iter().sum::<f64>();
+        sb += y.iter().sum::<f64>();
+        n += x.len();
+    }
+    assert_eq!(r.tokens, n as u64);
+    assert!((r.perplexity_a - (sa / n as f64).exp()).abs() < 1e-9);
+    assert!((r.perplexity_b - (sb / n as f64).exp()).abs() < 1e-9);
+    assert!((r.ratio - r.perplexity_a / r.perplexity_b).abs() < 1e-9);
+    assert!(r.ratio_ci.0 <= r.ratio && r.ratio <= r.ratio_ci.1);
+    assert!(compare_note_models(10, 10, 1, 99, 1).is_err());
+    assert!(compare_note_models(10, 10, 5, 0, 1).is_err());
+}
