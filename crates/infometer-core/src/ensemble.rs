@@ -346,14 +346,14 @@ fn run_subset<T: Element>(e: &Ensemble<'_, T>, skip: Option<usize>) -> Result<En
         .collect();
     let n = e.members[0].n_rows();
     let v = e.members[0].vocab();
-    if let Some(m) = e.mask {
-        if m.len() != n {
-            return Err(CoreError::ShapeMismatch {
-                what: "mask",
-                expected: n,
-                got: m.len(),
-            });
-        }
+    if let Some(m) = e.mask
+        && m.len() != n
+    {
+        return Err(CoreError::ShapeMismatch {
+            what: "mask",
+            expected: n,
+            got: m.len(),
+        });
     }
     let mm = members.len();
     let ln_m = (mm as f64).ln();

@@ -105,14 +105,14 @@ impl CompareOptions {
                 reason: "must lie strictly between 0 and 1",
             });
         }
-        if let Resampling::MovingBlocks { len } = self.resampling {
-            if len == 0 || len > units / 2 {
-                return Err(CoreError::InvalidParameter {
-                    name: "block length",
-                    value: len as f64,
-                    reason: "must lie in 1..=units/2 (at least two blocks)",
-                });
-            }
+        if let Resampling::MovingBlocks { len } = self.resampling
+            && (len == 0 || len > units / 2)
+        {
+            return Err(CoreError::InvalidParameter {
+                name: "block length",
+                value: len as f64,
+                reason: "must lie in 1..=units/2 (at least two blocks)",
+            });
         }
         Ok(())
     }
@@ -298,15 +298,15 @@ pub fn compare(units: &PairedUnits, opts: &CompareOptions) -> Result<Comparison>
         });
     }
     opts.check(d)?;
-    if units.has_bytes {
-        if let Some(i) = rows.chunks_exact(w).position(|r| r[BYTES] <= 0.0) {
-            return Err(CoreError::OutOfDomain {
-                what: "bytes of a scored document",
-                index: i,
-                value: 0.0,
-                domain: "≥ 1 for a document with tokens",
-            });
-        }
+    if units.has_bytes
+        && let Some(i) = rows.chunks_exact(w).position(|r| r[BYTES] <= 0.0)
+    {
+        return Err(CoreError::OutOfDomain {
+            what: "bytes of a scored document",
+            index: i,
+            value: 0.0,
+            domain: "≥ 1 for a document with tokens",
+        });
     }
     let metrics: Vec<CompareMetric> = CompareMetric::ALL
         .into_iter()

@@ -283,7 +283,7 @@ fn bad_input_is_refused() {
     let wide = Rows::new(&members[1][..16], 4).unwrap();
     let e = Ensemble::new(vec![
         Rows::new(&members[0][..16], 4).unwrap(),
-        wide.clone(),
+        wide,
         Rows::new(&members[1][..20], 5).unwrap(),
     ]);
     assert!(matches!(e, Err(CoreError::InMember { member: 2, .. })));
