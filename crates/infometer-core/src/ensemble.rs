@@ -70,9 +70,9 @@ pub struct EnsembleMeasures {
     pub renyi_alpha: f64,
     /// Whether each token is scored (the mask).
     pub valid: Vec<bool>,
-    /// H[p̄], the total uncertainty.
+    /// H(p̄), the total uncertainty.
     pub total: Vec<f64>,
-    /// E_m H[p_m], the aleatoric part.
+    /// E_m H(p_m), the aleatoric part.
     pub aleatoric: Vec<f64>,
     /// E_m KL(p_m ‖ p̄), the epistemic part (BALD).
     pub mutual_information: Vec<f64>,
@@ -93,9 +93,9 @@ pub struct EnsembleMeasures {
 pub struct EnsembleSummary {
     /// Scored tokens.
     pub n_tokens: usize,
-    /// Mean H[p̄].
+    /// Mean H(p̄).
     pub total: f64,
-    /// Mean E_m H[p_m].
+    /// Mean E_m H(p_m).
     pub aleatoric: f64,
     /// Mean mutual information.
     pub mutual_information: f64,
