@@ -47,6 +47,14 @@ create_exception!(
 pub(crate) fn core(e: CoreError) -> PyErr {
     use CoreError as E;
     let msg = e.to_string();
+    if let E::InMember { error, .. } = e {
+        // the family of the member's own error, with the member named in the message
+        let inner = core(*error);
+        return Python::attach(|py| {
+            let ty = inner.get_type(py);
+            PyErr::from_type(ty, msg)
+        });
+    }
     match e {
         E::Empty { .. } | E::ShapeMismatch { .. } => ShapeError::new_err(msg),
         E::NonFinite { .. } | E::OutOfDomain { .. } | E::InvalidProbability { .. } => {

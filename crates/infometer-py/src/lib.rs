@@ -11,6 +11,7 @@
 mod arrays;
 mod errors;
 mod estimators;
+mod evaluation;
 mod logits;
 
 use pyo3::prelude::*;
@@ -35,6 +36,8 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<estimators::Estimate>()?;
     m.add_function(wrap_pyfunction!(estimators::transfer_entropy, m)?)?;
     m.add_function(wrap_pyfunction!(estimators::kl_entropy, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluation::uncertainty, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluation::compare_nll, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_check_panic_guard, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

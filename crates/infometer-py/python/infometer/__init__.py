@@ -53,6 +53,8 @@ __all__ = [
     "GcmiMixed",
     "transfer_entropy",
     "kl_entropy",
+    "uncertainty",
+    "compare_nll",
     "InfometerError",
     "ShapeError",
     "NonFiniteError",
@@ -302,3 +304,86 @@ def transfer_entropy(source: Any, target: Any, estimator: str = "ksg1", **kwargs
 def kl_entropy(x: Any, k: int = 4, metric: str = "max") -> float:
     """Kozachenko-Leonenko differential entropy in nats."""
     return _lib.kl_entropy(_samples(x), k, metric)
+
+
+def uncertainty(
+    members: Any,
+    mask: Any = None,
+    temperature: float = 1.0,
+    renyi_alpha: float = 0.5,
+    jackknife: bool = False,
+) -> dict:
+    """Total, aleatoric and epistemic uncertainty of an ensemble (or MC-dropout samples).
+
+    ``members`` is a list of logits arrays of one shape ``[..., vocab]``, or one array (or
+    tensor) ``[M, ..., vocab]`` with the members on its first axis (views, no copy). The
+    predictive distribution is the members' mean, formed in log space. Returns a dict with
+    per-token float64 arrays shaped like the leading axes (NaN where masked): ``total``
+    H(p̄), ``aleatoric`` E_m H(p_m), ``mutual_information`` (epistemic, BALD), ``rmi``,
+    ``epkl`` (= MI + RMI), ``max_prob``, ``renyi_to_uniform`` (order ``renyi_alpha``) and
+    ``fisher_rao_to_uniform``; their means under ``mean``; with ``jackknife`` (3+ members),
+    standard errors over members and a bias-corrected MI; and ``warnings``.
+    """
+    if isinstance(members, (list, tuple)):
+        views = [_array(m, f"members[{k}]") for k, m in enumerate(members)]
+    else:
+        a, bf = _array(members, "members")
+        if a.ndim < 2:
+            raise ShapeError("members: one array needs a member axis and a vocabulary axis")
+        views = [(a[k], bf) for k in range(a.shape[0])]
+    kinds = {bf for _, bf in views}
+    if len(kinds) > 1:
+        raise TypeError("members: bfloat16 and other dtypes mixed; cast them to one")
+    bf16 = kinds.pop() if kinds else False
+    return _lib.uncertainty(
+        [v for v, _ in views],
+        mask=_mask(mask),
+        temperature=temperature,
+        renyi_alpha=renyi_alpha,
+        jackknife=jackknife,
+        bf16=bf16,
+    )
+
+
+def compare_nll(
+    nll_a: Any,
+    nll_b: Any,
+    doc: Any,
+    bytes: Any = None,
+    resamples: int = 9999,
+    seed: int = 0,
+    level: float = 0.95,
+    interval: str = "bca",
+    resample: str = "documents",
+    block_len: Optional[int] = None,
+) -> dict:
+    """Two models compared on the same tokens, by document.
+
+    ``nll_a`` and ``nll_b`` are per-token NLLs (nats) of the scored tokens, ``doc`` the
+    document of each token (a document's tokens contiguous). Returns ``delta_nll``
+    (A − B), ``perplexity_ratio`` and, with ``bytes`` (one count per document),
+    ``delta_bits_per_byte``, each with a document-bootstrap interval (``interval``: bca or
+    percentile) and standard error; ``delta_method`` (cluster-robust SE and interval, the
+    design effect and the effective number of tokens); ``sign_flip`` (exact for up to 20
+    documents); ``warnings``. ``resample='tokens'`` treats tokens as independent (warned);
+    ``resample='blocks'`` with ``block_len`` is a moving-block bootstrap for one long text.
+    """
+    a = np.ascontiguousarray(_array(nll_a, "nll_a")[0], dtype=np.float64).reshape(-1)
+    b = np.ascontiguousarray(_array(nll_b, "nll_b")[0], dtype=np.float64).reshape(-1)
+    d = np.ascontiguousarray(_array(doc, "doc")[0], dtype=np.int64).reshape(-1)
+    by = None if bytes is None else np.ascontiguousarray(np.asarray(bytes), dtype=np.int64).reshape(-1)
+    out = _lib.compare_nll(
+        a,
+        b,
+        d,
+        bytes=by,
+        resamples=resamples,
+        seed=seed,
+        level=level,
+        interval=interval,
+        resample=resample,
+        block_len=block_len,
+    )
+    for w in out["warnings"]:
+        _warnings.warn(w, InfometerWarning, stacklevel=2)
+    return out

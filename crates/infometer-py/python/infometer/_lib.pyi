@@ -21,6 +21,8 @@ __all__ = [
     "Estimate",
     "transfer_entropy",
     "kl_entropy",
+    "uncertainty",
+    "compare_nll",
     "_check_panic_guard",
     "__version__",
 ]
@@ -210,3 +212,23 @@ def transfer_entropy(
 ) -> Any: ...
 def _check_panic_guard() -> None: ...
 def kl_entropy(x: npt.NDArray[Any], k: int = 4, metric: str = "max") -> float: ...
+def uncertainty(
+    members: list[npt.NDArray[Any]],
+    mask: Optional[npt.NDArray[np.bool_]] = None,
+    temperature: float = 1.0,
+    renyi_alpha: float = 0.5,
+    jackknife: bool = False,
+    bf16: bool = False,
+) -> dict[str, Any]: ...
+def compare_nll(
+    nll_a: npt.NDArray[np.float64],
+    nll_b: npt.NDArray[np.float64],
+    doc: npt.NDArray[np.int64],
+    bytes: Optional[npt.NDArray[np.int64]] = None,
+    resamples: int = 9999,
+    seed: int = 0,
+    level: float = 0.95,
+    interval: str = "bca",
+    resample: str = "documents",
+    block_len: Optional[int] = None,
+) -> dict[str, Any]: ...
