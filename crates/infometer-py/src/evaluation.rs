@@ -92,7 +92,7 @@ fn run<T: Element>(
     let m = members.len();
     let n = members[0].len() / vocab;
     let per = (CHUNK_BYTES / (m * vocab * std::mem::size_of::<T>()).max(1)).max(1);
-    let mut cols = vec![Vec::with_capacity(n); 8];
+    let mut cols: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
     let mut full = Sums::default();
     let mut loo = vec![Sums::default(); if s.jackknife { m } else { 0 }];
     let mut start = 0;
