@@ -55,8 +55,9 @@ pub(crate) fn distance(a: &[f64], b: &[f64], metric: Metric) -> f64 {
 enum Search {
     /// Exhaustive: the reference twin (and Euclidean data beyond 16 dimensions).
     Brute,
-    /// One dimension: sorted values for the radius counts, kiddo for k-NN.
-    Line(SortedLine, Box<dyn Tree>),
+    /// One dimension: sorted values for the radius counts, kiddo for k-NN, built on the
+    /// first k-NN query (KSG's marginals only count, so most lines never build it).
+    Line(SortedLine, std::sync::OnceLock<Option<Box<dyn Tree>>>),
     /// Max-norm, 2 or more dimensions: our counting tree for every query.
     Count(CountTree),
     /// Euclidean, 2–16 dimensions: kiddo for every query.
@@ -79,10 +80,12 @@ impl<'a> Index<'a> {
             Backend::Auto if s.dim() >= 2 && metric == Metric::MaxNorm && small => {
                 Search::Count(CountTree::build(s))
             }
-            Backend::Auto => match (SortedLine::build(s), build_tree(s, metric)) {
-                (Some(line), Some(tree)) => Search::Line(line, tree),
-                (None, Some(tree)) => Search::Kiddo(tree),
-                _ => Search::Brute,
+            Backend::Auto => match SortedLine::build(s) {
+                Some(line) => Search::Line(line, std::sync::OnceLock::new()),
+                None => match build_tree(s, metric) {
+                    Some(tree) => Search::Kiddo(tree),
+                    None => Search::Brute,
+                },
             },
         };
         Index {
@@ -111,7 +114,8 @@ impl<'a> Index<'a> {
     /// kiddo's tree, where this index has one.
     fn kiddo(&self) -> Option<&dyn Tree> {
         match &self.search {
-            Search::Line(_, t) | Search::Kiddo(t) => Some(t.as_ref()),
+            Search::Line(_, t) => t.get_or_init(|| build_tree(self.s, self.metric)).as_deref(),
+            Search::Kiddo(t) => Some(t.as_ref()),
             _ => None,
         }
     }

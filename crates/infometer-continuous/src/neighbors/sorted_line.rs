@@ -16,7 +16,14 @@ impl SortedLine {
                 .zip(s.as_slice())
                 .map(|(row, &v)| (v, row))
                 .collect();
-            pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            // (value, row) pairs are distinct, so the unstable sort has one result
+            let by = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+            if pairs.len() >= 1 << 15 {
+                use rayon::slice::ParallelSliceMut;
+                pairs.par_sort_unstable_by(by);
+            } else {
+                pairs.sort_unstable_by(by);
+            }
             let mut rank = vec![0u32; pairs.len()];
             for (pos, &(_, row)) in pairs.iter().enumerate() {
                 rank[row as usize] = pos as u32;
