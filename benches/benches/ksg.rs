@@ -1,4 +1,4 @@
-//! KSG mutual information over N and dimension (1+1, 4+4), kiddo backend.
+//! KSG mutual information over N and dimension (1+1: the quantile grid finds the joint k-NN and sorted lines count; 4+4: the counting tree for both), default backend.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function
 

@@ -57,7 +57,7 @@ pub fn kl_entropy(x: &Samples, k: usize, metric: Metric) -> Result<f64> {
             available: n.saturating_sub(1),
         });
     }
-    let idx = Index::new(x, metric, 0, Backend::Auto);
+    let idx = Index::for_knn(x, metric, 0, Backend::Auto);
     let logs: Vec<f64> = (0..n)
         .into_par_iter()
         .with_min_len(64)

@@ -304,7 +304,7 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     let blocks = Blocks::new(vars)?;
     // the indexes are built side by side (building is sequential inside each)
     let (joint, marg) = rayon::join(
-        || Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend),
+        || Index::for_knn(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend),
         || {
             vars.par_iter()
                 .map(|v| Index::new(v, Metric::MaxNorm, cfg.theiler, cfg.backend))

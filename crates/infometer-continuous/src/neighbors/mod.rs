@@ -5,11 +5,13 @@
 //! way by every backend.
 
 mod count_tree;
+mod grid;
 mod kiddo_tree;
 mod sorted_line;
 
 use crate::Samples;
 use count_tree::CountTree;
+use grid::Grid2;
 use kiddo_tree::{Tree, build_tree};
 use sorted_line::SortedLine;
 
@@ -62,7 +64,13 @@ enum Search {
     Count(CountTree),
     /// Euclidean, 2–16 dimensions: kiddo for every query.
     Kiddo(Box<dyn Tree>),
+    /// Max-norm, exactly 2 dimensions, for an index that serves k-NN queries: the quantile
+    /// grid (its radius counts scan rings of cells, correct but not tuned).
+    Grid(Grid2),
 }
+
+/// Below this many points a k-NN index stays a tree: the grid's gain is in large sets.
+const GRID_MIN: usize = 256;
 
 /// A searchable point set.
 pub(crate) struct Index<'a> {
@@ -96,6 +104,29 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// An index for k-NN queries (KSG's joint space): as [`Index::new`], except that 2-D
+    /// max-norm data of at least 256 points get the quantile grid.
+    pub(crate) fn for_knn(
+        s: &'a Samples,
+        metric: Metric,
+        theiler: usize,
+        backend: Backend,
+    ) -> Self {
+        if backend == Backend::Auto
+            && metric == Metric::MaxNorm
+            && s.n_samples() >= GRID_MIN
+            && let Some(grid) = Grid2::build(s)
+        {
+            return Index {
+                s,
+                metric,
+                theiler,
+                search: Search::Grid(grid),
+            };
+        }
+        Index::new(s, metric, theiler, backend)
+    }
+
     /// Every row once, in an order where consecutive rows are close in space (the counting
     /// tree's leaf order; index order for the other searches). Queries made in this order
     /// touch the same tree nodes and sorted-array stretches one after another, which keeps
@@ -103,6 +134,7 @@ impl<'a> Index<'a> {
     pub(crate) fn query_order(&self) -> Vec<usize> {
         match &self.search {
             Search::Count(t) => t.order().iter().map(|&i| i as usize).collect(),
+            Search::Grid(g) => g.order().iter().map(|&i| i as usize).collect(),
             _ => (0..self.s.n_samples()).collect(),
         }
     }
@@ -126,8 +158,10 @@ impl<'a> Index<'a> {
         let n = self.s.n_samples();
         let by_distance_then_index =
             |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        if let Search::Count(counter) = &self.search {
-            return counter.knn(q, k, &|j| self.excluded(i, j));
+        match &self.search {
+            Search::Count(counter) => return counter.knn(q, k, &|j| self.excluded(i, j)),
+            Search::Grid(grid) => return grid.knn(q, k, |j| self.excluded(i, j)),
+            _ => {}
         }
         let mut cand: Vec<(f64, usize)> = match self.kiddo() {
             Some(t) => {
@@ -161,8 +195,10 @@ impl<'a> Index<'a> {
 
     /// Distance from an outside point q to its k-th nearest point of the set (no exclusions).
     pub(crate) fn kth_from_point(&self, q: &[f64], k: usize) -> f64 {
-        if let Search::Count(counter) = &self.search {
-            return counter.knn(q, k, &|_| false)[k - 1].0;
+        match &self.search {
+            Search::Count(counter) => return counter.knn(q, k, &|_| false)[k - 1].0,
+            Search::Grid(grid) => return grid.knn(q, k, |_| false)[k - 1].0,
+            _ => {}
         }
         let mut d: Vec<f64> = match self.kiddo() {
             Some(t) => t.nearest(q, k).into_iter().map(|x| x.0).collect(),
@@ -181,8 +217,11 @@ impl<'a> Index<'a> {
         let all = match &self.search {
             Search::Line(line, _) => line.count(i, q[0], r, strict),
             Search::Count(counter) => counter.count(q, r, strict),
-            // brute force, or a kiddo tree (Euclidean): the listed points, exclusions applied
-            Search::Brute | Search::Kiddo(_) => return self.within(i, r, strict).len(),
+            // brute force, a kiddo tree (Euclidean) or the grid: the listed points, exclusions
+            // applied
+            Search::Brute | Search::Kiddo(_) | Search::Grid(_) => {
+                return self.within(i, r, strict).len();
+            }
         };
         // the whole-set count includes the point itself and its Theiler window: remove them
         let (a, b) = (
@@ -199,10 +238,18 @@ impl<'a> Index<'a> {
     pub(crate) fn within(&self, i: usize, r: f64, strict: bool) -> Vec<usize> {
         let q = self.s.row(i);
         let inside = |d: f64| if strict { d < r } else { d <= r };
-        if let Search::Count(counter) = &self.search {
-            let mut v = counter.within(q, r, strict);
-            v.retain(|&j| !self.excluded(i, j));
-            return v;
+        match &self.search {
+            Search::Count(counter) => {
+                let mut v = counter.within(q, r, strict);
+                v.retain(|&j| !self.excluded(i, j));
+                return v;
+            }
+            Search::Grid(grid) => {
+                let mut v = grid.within(q, r, strict);
+                v.retain(|&j| !self.excluded(i, j));
+                return v;
+            }
+            _ => {}
         }
         match self.kiddo() {
             Some(t) => t
@@ -236,11 +283,15 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for (d, n) in [(1usize, 400usize), (2, 300), (3, 250), (18, 120)] {
+        for (d, n) in [(1usize, 400usize), (2, 300), (2, 1200), (3, 250), (18, 120)] {
             let data: Vec<f64> = (0..n * d).map(|_| (next() % 5) as f64).collect();
             let s = Samples::new(n, d, data).unwrap();
-            for theiler in [0usize, 2] {
-                let fast = Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto);
+            for (theiler, knn_index) in [(0usize, false), (2, false), (0, true), (3, true)] {
+                let fast = if knn_index {
+                    Index::for_knn(&s, Metric::MaxNorm, theiler, Backend::Auto)
+                } else {
+                    Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto)
+                };
                 let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
                 for i in (0..n).step_by(7) {
                     for k in [1usize, 3, 10] {
@@ -267,8 +318,54 @@ mod tests {
         }
     }
 
+    /// The grid search on any 2-D set, however small (`for_knn` keeps small sets on the tree).
+    fn grid_index(s: &Samples, theiler: usize) -> Index<'_> {
+        Index {
+            s,
+            metric: Metric::MaxNorm,
+            theiler,
+            search: Search::Grid(Grid2::build(s).unwrap()),
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The quantile grid against brute force: tie-heavy grids (values on 0.5 steps, many
+        /// points on the cell edges) and continuous values with a few far outliers, every k,
+        /// Theiler window, query and radius.
+        #[test]
+        fn grid_equals_brute_force(
+            coarse in proptest::collection::vec((0u8..6, 0u8..6), 1..400),
+            fine in proptest::collection::vec((-1.0f64..1.0, -1.0f64..1.0), 1..400),
+            outliers in proptest::collection::vec((-50.0f64..50.0, -50.0f64..50.0), 0..4),
+            r in 0.0f64..3.0,
+            k in 1usize..8,
+            theiler in 0usize..3,
+        ) {
+            let coarse: Vec<f64> = coarse.iter().flat_map(|&(a, b)| [f64::from(a) * 0.5, f64::from(b) * 0.5]).collect();
+            let fine: Vec<f64> = fine.iter().chain(&outliers).flat_map(|&(a, b)| [a, b]).collect();
+            for data in [coarse, fine] {
+                let n = data.len() / 2;
+                let s = Samples::new(n, 2, data).unwrap();
+                let grid = grid_index(&s, theiler);
+                let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+                for i in 0..n {
+                    if k <= n.saturating_sub(1 + 2 * theiler) {
+                        proptest::prop_assert_eq!(grid.knn(i, k), slow.knn(i, k));
+                    }
+                    for rad in [r, (r * 2.0).round() * 0.5] {
+                        for strict in [true, false] {
+                            proptest::prop_assert_eq!(grid.count(i, rad, strict), slow.count(i, rad, strict));
+                        }
+                    }
+                }
+                // a point outside the set
+                if k <= n {
+                    proptest::prop_assert_eq!(grid.kth_from_point(&[0.3, -7.0], k), slow.kth_from_point(&[0.3, -7.0], k));
+                }
+            }
+        }
+
         /// Random small sets on a coarse grid (many ties), random radius, k and window: the
         /// tree and brute force agree on every query.
         #[test]
@@ -284,12 +381,16 @@ mod tests {
             let s = Samples::new(n, d, data).unwrap();
             let fast = Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto);
             let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+            // the k-NN index: the quantile grid in 2-D (256 points or more), else as `new`
+            let grid = Index::for_knn(&s, Metric::MaxNorm, theiler, Backend::Auto);
             // radii on the grid's own distances, and the random one
             for r in [r, (r * 2.0).round() * 0.5] {
                 for i in 0..n {
                     proptest::prop_assert_eq!(fast.knn(i, k), slow.knn(i, k));
+                    proptest::prop_assert_eq!(grid.knn(i, k), slow.knn(i, k));
                     for strict in [true, false] {
                         proptest::prop_assert_eq!(fast.count(i, r, strict), slow.count(i, r, strict));
+                        proptest::prop_assert_eq!(grid.count(i, r, strict), slow.count(i, r, strict));
                     }
                 }
             }

@@ -1,0 +1,194 @@
+//! Exact k-NN in two max-norm dimensions on a grid whose column and row edges are quantiles of each coordinate: about two points per cell wherever the data are, and rings of cells searched outward until no nearer point can remain.
+
+use crate::Samples;
+
+/// Points per cell the grid aims at (on average over the whole grid).
+const PER_CELL: usize = 2;
+
+/// A 2-D grid with quantile edges, points stored cell by cell.
+///
+/// Exactness: a ring of cells is skipped only when every point beyond it is farther than the
+/// current k-th neighbour. A point outside the block of cells around the query has x below
+/// the block's left edge (or at or above its right edge), or the same in y; subtraction rounds
+/// monotonically, so `q.x − edge` is then at most the point's own |dx| after rounding, and the
+/// bound never exceeds a true distance. Neighbours are the first k by (distance, row), as brute
+/// force orders them.
+pub(super) struct Grid2 {
+    /// Columns (and rows) g; cells g².
+    g: usize,
+    /// Inner column edges: column c holds x in [xe[c − 1], xe[c]) (xe[−1] = −∞, xe[g − 1] = +∞).
+    xe: Vec<f64>,
+    /// Inner row edges, as `xe`.
+    ye: Vec<f64>,
+    /// cell c's points are at positions start[c]..start[c + 1]
+    start: Vec<u32>,
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    ids: Vec<u32>,
+}
+
+impl Grid2 {
+    /// The grid of a 2-column sample set (None for other shapes or beyond u32 rows).
+    pub(super) fn build(s: &Samples) -> Option<Grid2> {
+        let n = s.n_samples();
+        if s.dim() != 2 || n == 0 || n > u32::MAX as usize / 2 {
+            return None;
+        }
+        let g = ((n / PER_CELL) as f64).sqrt().ceil().max(1.0) as usize;
+        let edges = |col: usize| -> Vec<f64> {
+            let mut v: Vec<f64> = (0..n).map(|i| s.row(i)[col]).collect();
+            v.sort_unstable_by(f64::total_cmp);
+            (1..g).map(|c| v[c * n / g]).collect()
+        };
+        let (xe, ye) = rayon::join(|| edges(0), || edges(1));
+        let cell_of = |x: f64, y: f64| {
+            let cx = xe.partition_point(|&e| e <= x);
+            let cy = ye.partition_point(|&e| e <= y);
+            cy * g + cx
+        };
+        let cells: Vec<u32> = (0..n)
+            .map(|i| {
+                let r = s.row(i);
+                cell_of(r[0], r[1]) as u32
+            })
+            .collect();
+        let mut start = vec![0u32; g * g + 1];
+        for &c in &cells {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..g * g {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let (mut xs, mut ys, mut ids) = (vec![0.0; n], vec![0.0; n], vec![0u32; n]);
+        for (i, &c) in cells.iter().enumerate() {
+            let at = fill[c as usize] as usize;
+            fill[c as usize] += 1;
+            let r = s.row(i);
+            xs[at] = r[0];
+            ys[at] = r[1];
+            ids[at] = i as u32;
+        }
+        Some(Grid2 {
+            g,
+            xe,
+            ye,
+            start,
+            xs,
+            ys,
+            ids,
+        })
+    }
+
+    /// The rows cell by cell: consecutive rows are close in space.
+    pub(super) fn order(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// Column (or row) of a coordinate.
+    fn slot(edges: &[f64], v: f64) -> usize {
+        edges.partition_point(|&e| e <= v)
+    }
+
+    /// Lower bound on the distance from q to any point outside the block of cells within
+    /// `r − 1` columns and rows of (cx, cy); +∞ when the block is the whole grid.
+    fn beyond(&self, q: [f64; 2], cx: usize, cy: usize, r: usize) -> f64 {
+        let mut lb = f64::INFINITY;
+        for (v, c, e) in [(q[0], cx, &self.xe), (q[1], cy, &self.ye)] {
+            // the block spans columns c − (r − 1) ..= c + (r − 1); its left edge is e[c − r]
+            if let Some(left) = c.checked_sub(r) {
+                lb = lb.min(v - e[left]);
+            }
+            if c + r <= self.g - 1 {
+                lb = lb.min(e[c + r - 1] - v);
+            }
+        }
+        lb.max(0.0)
+    }
+
+    /// Calls `visit(position)` for every stored point of ring r around (cx, cy).
+    #[inline]
+    fn ring(&self, cx: usize, cy: usize, r: usize, mut visit: impl FnMut(usize)) {
+        let g = self.g as isize;
+        let (cx, cy, r) = (cx as isize, cy as isize, r as isize);
+        let mut cell = |x: isize, y: isize| {
+            if x >= 0 && x < g && y >= 0 && y < g {
+                let c = (y * g + x) as usize;
+                for p in self.start[c] as usize..self.start[c + 1] as usize {
+                    visit(p);
+                }
+            }
+        };
+        if r == 0 {
+            cell(cx, cy);
+            return;
+        }
+        for x in cx - r..=cx + r {
+            cell(x, cy - r);
+            cell(x, cy + r);
+        }
+        for y in cy - r + 1..=cy + r - 1 {
+            cell(cx - r, y);
+            cell(cx + r, y);
+        }
+    }
+
+    /// The k points nearest to q under the max-norm, skipping rows for which `skip` is true,
+    /// ordered by (distance, row): exactly the first k of a brute-force sort.
+    pub(super) fn knn(
+        &self,
+        q: &[f64],
+        k: usize,
+        skip: impl Fn(usize) -> bool,
+    ) -> Vec<(f64, usize)> {
+        let q = [q[0], q[1]];
+        let (cx, cy) = (Self::slot(&self.xe, q[0]), Self::slot(&self.ye, q[1]));
+        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        if k == 0 {
+            return best;
+        }
+        for r in 0..self.g {
+            if r > 0 {
+                let lb = self.beyond(q, cx, cy, r);
+                // ties at the k-th distance may still enter with a smaller row
+                if best.len() == k && lb > best[k - 1].0 {
+                    break;
+                }
+            }
+            self.ring(cx, cy, r, |p| {
+                let d = (q[0] - self.xs[p]).abs().max((q[1] - self.ys[p]).abs());
+                let cand = (d, self.ids[p] as usize);
+                if (best.len() == k && !less(cand, best[k - 1])) || skip(cand.1) {
+                    return;
+                }
+                let at = best.partition_point(|&b| less(b, cand));
+                best.insert(at, cand);
+                best.truncate(k);
+            });
+        }
+        best
+    }
+
+    /// Rows with max-norm distance < r (strict) or ≤ r from q, in cell order.
+    pub(super) fn within(&self, q: &[f64], rad: f64, strict: bool) -> Vec<usize> {
+        let q = [q[0], q[1]];
+        let (cx, cy) = (Self::slot(&self.xe, q[0]), Self::slot(&self.ye, q[1]));
+        let mut out = Vec::new();
+        for r in 0..self.g {
+            if r > 0 {
+                let lb = self.beyond(q, cx, cy, r);
+                if (strict && lb >= rad) || (!strict && lb > rad) {
+                    break;
+                }
+            }
+            self.ring(cx, cy, r, |p| {
+                let d = (q[0] - self.xs[p]).abs().max((q[1] - self.ys[p]).abs());
+                if if strict { d < rad } else { d <= rad } {
+                    out.push(self.ids[p] as usize);
+                }
+            });
+        }
+        out
+    }
+}
