@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use infometer_core::{
-    Base, Element, Ensemble, EnsembleMeasures, EnsembleSummary, MemberJackknife, Rows,
+    Base, Element, Ensemble, EnsembleAccumulator, EnsembleMeasures, EnsembleSummary,
+    MemberJackknife, Rows,
 };
 use serde_json::{Value, json};
 
@@ -145,52 +146,6 @@ fn open(args: &UncertaintyArgs) -> Result<Members> {
     })
 }
 
-/// Running sums of one pass's means.
-#[derive(Debug, Clone, Copy, Default)]
-struct Sums {
-    n: usize,
-    s: [f64; 8],
-    infinite_epkl: usize,
-}
-
-impl Sums {
-    fn add(&mut self, m: &EnsembleMeasures) {
-        for i in (0..m.valid.len()).filter(|&i| m.valid[i]) {
-            self.n += 1;
-            let v = [
-                m.total[i],
-                m.aleatoric[i],
-                m.mutual_information[i],
-                m.rmi[i],
-                m.epkl[i],
-                m.max_prob[i],
-                m.renyi_to_uniform[i],
-                m.fisher_rao_to_uniform[i],
-            ];
-            for (a, b) in self.s.iter_mut().zip(v) {
-                *a += b;
-            }
-            self.infinite_epkl += usize::from(m.epkl[i].is_infinite());
-        }
-    }
-
-    fn summary(&self) -> EnsembleSummary {
-        let n = self.n as f64;
-        EnsembleSummary {
-            n_tokens: self.n,
-            total: self.s[0] / n,
-            aleatoric: self.s[1] / n,
-            mutual_information: self.s[2] / n,
-            rmi: self.s[3] / n,
-            epkl: self.s[4] / n,
-            infinite_epkl: self.infinite_epkl,
-            max_prob: self.s[5] / n,
-            renyi_to_uniform: self.s[6] / n,
-            fisher_rao_to_uniform: self.s[7] / n,
-        }
-    }
-}
-
 /// One chunk of rows through the ensemble: the full pass, then (with `loo`) each
 /// leave-one-out pass.
 fn chunk<T: Element>(
@@ -283,8 +238,8 @@ pub fn run(args: &UncertaintyArgs) -> Result<Value> {
     let step = args
         .chunk_rows
         .unwrap_or(((64 << 20) / (m * v * width)).max(64));
-    let mut full = Sums::default();
-    let mut loo = vec![Sums::default(); if args.jackknife { m } else { 0 }];
+    let mut full = EnsembleAccumulator::default();
+    let mut loo = vec![EnsembleAccumulator::default(); if args.jackknife { m } else { 0 }];
     let mut per_token: Option<Vec<Vec<f64>>> = args.out.as_ref().map(|_| vec![Vec::new(); 8]);
     let mut r0 = 0;
     while r0 < mem.rows {
@@ -347,31 +302,18 @@ pub fn run(args: &UncertaintyArgs) -> Result<Value> {
             s.add(l);
         }
         if let Some(p) = per_token.as_mut() {
-            for (k, col) in [
-                &f.total,
-                &f.aleatoric,
-                &f.mutual_information,
-                &f.rmi,
-                &f.epkl,
-                &f.max_prob,
-                &f.renyi_to_uniform,
-                &f.fisher_rao_to_uniform,
-            ]
-            .into_iter()
-            .enumerate()
-            {
+            for (k, col) in f.columns().into_iter().enumerate() {
                 p[k].extend_from_slice(col);
             }
         }
         r0 = r1;
     }
-    if full.n == 0 {
+    let Ok(s) = full.summary() else {
         bail!(
             "{}: no valid token: every position is masked",
             args.mask.as_deref().unwrap_or("--mask")
         );
-    }
-    let s = full.summary();
+    };
     let b = |x: f64| {
         if x.is_finite() {
             json!(base.from_nats(x))
@@ -411,7 +353,10 @@ pub fn run(args: &UncertaintyArgs) -> Result<Value> {
         "fisher_rao_to_uniform": s.fisher_rao_to_uniform,
     });
     if args.jackknife {
-        let sums: Vec<EnsembleSummary> = loo.iter().map(Sums::summary).collect();
+        let sums = loo
+            .iter()
+            .map(EnsembleAccumulator::summary)
+            .collect::<infometer_core::Result<Vec<EnsembleSummary>>>()?;
         let j = MemberJackknife::from_summaries(&s, &sums);
         out["jackknife"] = json!({
             "mutual_information_se": base.from_nats(j.mi_se),
@@ -421,20 +366,14 @@ pub fn run(args: &UncertaintyArgs) -> Result<Value> {
         });
     }
     if let (Some(dir), Some(p)) = (&args.out, &per_token) {
-        let names = [
-            "total.npy",
-            "aleatoric.npy",
-            "mutual_information.npy",
-            "rmi.npy",
-            "epkl.npy",
-            "max_prob.npy",
-            "renyi_to_uniform.npy",
-            "fisher_rao_to_uniform.npy",
-        ];
+        let names: Vec<String> = EnsembleMeasures::COLUMNS
+            .iter()
+            .map(|c| format!("{c}.npy"))
+            .collect();
         let files: Vec<(&str, Vec<u8>)> = names
             .iter()
             .zip(p)
-            .map(|(n, col)| (*n, npy::npy_bytes_f64(&mem.lead, col)))
+            .map(|(n, col)| (n.as_str(), npy::npy_bytes_f64(&mem.lead, col)))
             .collect();
         out["files"] = json!(write_out_dir(dir, &files)?);
     }

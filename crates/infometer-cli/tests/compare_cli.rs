@@ -1,53 +1,12 @@
 //! `infometer compare`: its point estimates equal two `logits` runs, swapping the models flips every sign, shards change nothing, and bad input gets one line and a non-zero exit.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::*;
+
+use std::path::Path;
 
 use infometer_cli::npy::npy_bytes_f64;
 use serde_json::Value;
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("infometer-compare-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Runs the binary: (success, parsed stdout, stderr).
-fn run(args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (
-        out.status.success(),
-        v,
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn ok(args: &[&str]) -> Value {
-    let (good, v, err) = run(args);
-    assert!(good, "{args:?}: {err}");
-    v
-}
-
-/// One check per bad input: refused with a one-line message that contains `want`.
-fn refused(args: &[&str], want: &str) {
-    let (good, v, err) = run(args);
-    assert!(!good, "{args:?} was accepted");
-    assert_eq!(v, Value::Null);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains(want), "{args:?}: {err} lacks {want:?}");
-}
-
-fn lcg(s: &mut u64) -> f64 {
-    *s = s
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (*s >> 11) as f64 / (1u64 << 53) as f64
-}
 
 /// Writes logits of models A and B ([docs, len, vocab]) and labels; B is A sharpened on the
 /// label plus noise. Returns the paths.
@@ -100,7 +59,7 @@ fn est(v: &Value, m: &str) -> f64 {
 
 #[test]
 fn estimates_equal_two_logits_runs() {
-    let d = tmpdir("twin");
+    let d = tmpdir("compare-twin");
     let [a, b, l] = corpus(&d, 12, 9, 7, 1);
     let c = ok(&[
         "compare",
@@ -153,7 +112,7 @@ fn estimates_equal_two_logits_runs() {
 
 #[test]
 fn swapping_flips_signs_and_identical_models_give_p_one() {
-    let d = tmpdir("swap");
+    let d = tmpdir("compare-swap");
     let [a, b, l] = corpus(&d, 10, 6, 5, 2);
     let ab = ok(&[
         "compare",
@@ -192,7 +151,7 @@ fn swapping_flips_signs_and_identical_models_give_p_one() {
 
 #[test]
 fn shards_change_nothing() {
-    let d = tmpdir("shards");
+    let d = tmpdir("compare-shards");
     let [a, b, l] = corpus(&d, 8, 5, 4, 3);
     let whole = ok(&[
         "compare",
@@ -254,7 +213,7 @@ fn shards_change_nothing() {
 
 #[test]
 fn one_long_text_with_blocks() {
-    let d = tmpdir("blocks");
+    let d = tmpdir("compare-blocks");
     let [a, b, l] = corpus(&d, 1, 400, 5, 4);
     refused(
         &["compare", "--a", &a, "--b", &b, "--labels", &l],
@@ -302,9 +261,9 @@ fn one_long_text_with_blocks() {
 
 #[test]
 fn bad_input_gets_one_line() {
-    let d = tmpdir("bad");
+    let d = tmpdir("compare-bad");
     let [a, b, l] = corpus(&d, 4, 5, 6, 5);
-    let [a7, _, _] = corpus(&tmpdir("bad7"), 4, 5, 7, 5);
+    let [a7, _, _] = corpus(&tmpdir("compare-bad7"), 4, 5, 7, 5);
     refused(
         &["compare", "--a", &a, "--b", &a7, "--labels", &l],
         "does not match",
@@ -385,7 +344,7 @@ fn bad_input_gets_one_line() {
         "no valid token",
     );
     // one document
-    let [a1, b1, l1] = corpus(&tmpdir("bad1"), 1, 5, 6, 5);
+    let [a1, b1, l1] = corpus(&tmpdir("compare-bad1"), 1, 5, 6, 5);
     refused(
         &["compare", "--a", &a1, "--b", &b1, "--labels", &l1],
         "at least 2",

@@ -1,22 +1,9 @@
 //! `infometer te --local-out/--local-window`: the local series on the time axis (NaN where masked), whose valid mean is the printed estimate, and refusals with nothing written.
 
-use std::process::Command;
+mod common;
+use common::*;
 
 use infometer_cli::npy::parse_npy;
-use serde_json::Value;
-
-fn run(args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (
-        out.status.success(),
-        v,
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
 
 fn series(dir: &std::path::Path) -> String {
     let mut s = 11u64;
@@ -41,9 +28,7 @@ fn series(dir: &std::path::Path) -> String {
 
 #[test]
 fn local_te_series_and_windows() {
-    let d = std::env::temp_dir().join(format!("infometer-local-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+    let d = tmpdir("local-te");
     let input = series(&d);
     let npy = d.join("local.npy");
     let (ok, v, err) = run(&[

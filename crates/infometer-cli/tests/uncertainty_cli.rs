@@ -1,51 +1,12 @@
 //! `infometer uncertainty`: equal to a linear-space twin, the same stacked or in files and in any chunking, and one line for each bad input with nothing written.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::*;
+
+use std::path::Path;
 
 use infometer_cli::npy::{npy_bytes_f64, parse_npy};
 use serde_json::Value;
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("infometer-unc-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (
-        out.status.success(),
-        v,
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn ok(args: &[&str]) -> Value {
-    let (good, v, err) = run(args);
-    assert!(good, "{args:?}: {err}");
-    v
-}
-
-fn refused(args: &[&str], want: &str) {
-    let (good, v, err) = run(args);
-    assert!(!good, "{args:?} was accepted");
-    assert_eq!(v, Value::Null);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains(want), "{args:?}: {err} lacks {want:?}");
-}
-
-fn lcg(s: &mut u64) -> f64 {
-    *s = s
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (*s >> 11) as f64 / (1u64 << 53) as f64
-}
 
 const M: usize = 4;
 const SHAPE: [usize; 3] = [3, 7, 6];
@@ -99,7 +60,7 @@ fn twin(logits: &[Vec<f64>]) -> (f64, f64, f64) {
 
 #[test]
 fn equals_twin_stacked_files_and_chunks() {
-    let d = tmpdir("twin");
+    let d = tmpdir("unc-twin");
     let (paths, stacked, logits) = members(&d);
     let mut a = vec!["uncertainty", "--json", "--members"];
     a.extend(paths.iter().map(String::as_str));
@@ -169,7 +130,7 @@ fn equals_twin_stacked_files_and_chunks() {
 
 #[test]
 fn out_folder_and_mask() {
-    let d = tmpdir("out");
+    let d = tmpdir("unc-out");
     let (paths, _, _) = members(&d);
     let mask: Vec<f64> = (0..21).map(|i| f64::from(i % 3 != 0)).collect();
     let mut b = npy_bytes_f64(&[3, 7], &mask);
@@ -209,7 +170,7 @@ fn out_folder_and_mask() {
 
 #[test]
 fn bad_input_gets_one_line() {
-    let d = tmpdir("bad");
+    let d = tmpdir("unc-bad");
     let (paths, stacked, logits) = members(&d);
     refused(
         &["uncertainty", "--members", &paths[0]],

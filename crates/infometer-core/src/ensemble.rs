@@ -293,34 +293,104 @@ impl EnsembleMeasures {
     /// # Errors
     /// [`CoreError::NoValidTokens`] when every token is masked.
     pub fn summary(&self) -> Result<EnsembleSummary> {
-        let n = self.valid.iter().filter(|&&v| v).count();
-        if n == 0 {
+        let mut acc = EnsembleAccumulator::default();
+        acc.add(self);
+        acc.summary()
+    }
+
+    /// The eight per-token columns, in the order of [`EnsembleMeasures::COLUMNS`].
+    pub fn columns(&self) -> [&[f64]; 8] {
+        [
+            &self.total,
+            &self.aleatoric,
+            &self.mutual_information,
+            &self.rmi,
+            &self.epkl,
+            &self.max_prob,
+            &self.renyi_to_uniform,
+            &self.fisher_rao_to_uniform,
+        ]
+    }
+
+    /// The names of [`EnsembleMeasures::columns`], as reports and files call them.
+    pub const COLUMNS: [&'static str; 8] = [
+        "total",
+        "aleatoric",
+        "mutual_information",
+        "rmi",
+        "epkl",
+        "max_prob",
+        "renyi_to_uniform",
+        "fisher_rao_to_uniform",
+    ];
+}
+
+/// Running sums of [`EnsembleMeasures`] over chunks of rows, for the means of a pass
+/// streamed in pieces; merging two accumulators equals one pass over both.
+///
+/// # Examples
+/// ```
+/// use infometer_core::{Ensemble, EnsembleAccumulator, Rows};
+/// let (a, b) = ([0.0f64, 1.0, 2.0, 0.5], [1.0f64, 0.0, 0.0, 0.0]);
+/// let run = |r: std::ops::Range<usize>| {
+///     Ensemble::new(vec![Rows::new(&a[r.clone()], 2).unwrap(), Rows::new(&b[r], 2).unwrap()])
+///         .unwrap().run().unwrap()
+/// };
+/// let mut acc = EnsembleAccumulator::default();
+/// acc.add(&run(0..2));
+/// acc.add(&run(2..4));
+/// let whole = run(0..4).summary().unwrap();
+/// assert!((acc.summary().unwrap().mutual_information - whole.mutual_information).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnsembleAccumulator {
+    n: usize,
+    sums: [f64; 8],
+    infinite_epkl: usize,
+}
+
+impl EnsembleAccumulator {
+    /// Adds the scored tokens of one pass (or chunk).
+    pub fn add(&mut self, m: &EnsembleMeasures) {
+        let cols = m.columns();
+        for i in (0..m.valid.len()).filter(|&i| m.valid[i]) {
+            self.n += 1;
+            for (s, c) in self.sums.iter_mut().zip(cols) {
+                *s += c[i];
+            }
+            self.infinite_epkl += usize::from(m.epkl[i].is_infinite());
+        }
+    }
+
+    /// Adds another accumulator's sums.
+    pub fn merge(&mut self, other: &EnsembleAccumulator) {
+        self.n += other.n;
+        for (s, o) in self.sums.iter_mut().zip(other.sums) {
+            *s += o;
+        }
+        self.infinite_epkl += other.infinite_epkl;
+    }
+
+    /// Means over every token added.
+    ///
+    /// # Errors
+    /// [`CoreError::NoValidTokens`] when no token was added.
+    pub fn summary(&self) -> Result<EnsembleSummary> {
+        if self.n == 0 {
             return Err(CoreError::NoValidTokens);
         }
-        let mean = |v: &[f64]| {
-            v.iter()
-                .zip(&self.valid)
-                .filter(|(_, ok)| **ok)
-                .map(|(x, _)| x)
-                .sum::<f64>()
-                / n as f64
-        };
+        let m = |k: usize| self.sums[k] / self.n as f64;
         Ok(EnsembleSummary {
-            n_tokens: n,
-            total: mean(&self.total),
-            aleatoric: mean(&self.aleatoric),
-            mutual_information: mean(&self.mutual_information),
-            rmi: mean(&self.rmi),
-            epkl: mean(&self.epkl),
-            infinite_epkl: self
-                .epkl
-                .iter()
-                .zip(&self.valid)
-                .filter(|(x, ok)| **ok && x.is_infinite())
-                .count(),
-            max_prob: mean(&self.max_prob),
-            renyi_to_uniform: mean(&self.renyi_to_uniform),
-            fisher_rao_to_uniform: mean(&self.fisher_rao_to_uniform),
+            n_tokens: self.n,
+            total: m(0),
+            aleatoric: m(1),
+            mutual_information: m(2),
+            rmi: m(3),
+            epkl: m(4),
+            infinite_epkl: self.infinite_epkl,
+            max_prob: m(5),
+            renyi_to_uniform: m(6),
+            fisher_rao_to_uniform: m(7),
         })
     }
 }

@@ -61,7 +61,9 @@ pub use distribution::{
     renyi_entropy, total_variation,
 };
 pub use element::{Element, Lane};
-pub use ensemble::{Ensemble, EnsembleMeasures, EnsembleSummary, MemberJackknife};
+pub use ensemble::{
+    Ensemble, EnsembleAccumulator, EnsembleMeasures, EnsembleSummary, MemberJackknife,
+};
 pub use error::{CoreError, Result};
 pub use flags::{SurprisalThreshold, surprisal_flags};
 pub use pairwise::{PairDistances, pair_distances, renyi_divergence};

@@ -1,8 +1,8 @@
 //! Model evaluation from Python: `uncertainty` (the ensemble decomposition, chunk by chunk with the GIL released) and `compare_nll` (two models' per-token NLLs compared by document, with the document bootstrap, the delta method and the sign-flip test).
 
 use infometer_core::{
-    CiMethod, CompareMetric, CompareOptions, Element, Ensemble, EnsembleMeasures, EnsembleSummary,
-    MemberJackknife, PairedUnits, Resampling, Rows, TokenPair,
+    CiMethod, CompareMetric, CompareOptions, Element, Ensemble, EnsembleAccumulator,
+    EnsembleMeasures, EnsembleSummary, MemberJackknife, PairedUnits, Resampling, Rows, TokenPair,
 };
 use numpy::{PyArray1, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
@@ -13,66 +13,6 @@ use crate::errors::{self, SettingError, ShapeError, no_panic};
 
 /// Bytes of logits (over all members) per chunk.
 const CHUNK_BYTES: usize = 64 << 20;
-
-/// The per-token columns of [`EnsembleMeasures`], in output order.
-const COLUMNS: [&str; 8] = [
-    "total",
-    "aleatoric",
-    "mutual_information",
-    "rmi",
-    "epkl",
-    "max_prob",
-    "renyi_to_uniform",
-    "fisher_rao_to_uniform",
-];
-
-fn columns(m: &EnsembleMeasures) -> [&[f64]; 8] {
-    [
-        &m.total,
-        &m.aleatoric,
-        &m.mutual_information,
-        &m.rmi,
-        &m.epkl,
-        &m.max_prob,
-        &m.renyi_to_uniform,
-        &m.fisher_rao_to_uniform,
-    ]
-}
-
-/// Sums of one pass's valid values, for means over chunks.
-#[derive(Default, Clone)]
-struct Sums {
-    n: usize,
-    s: [f64; 8],
-    inf: usize,
-}
-
-impl Sums {
-    fn add(&mut self, m: &EnsembleMeasures) {
-        for i in (0..m.valid.len()).filter(|&i| m.valid[i]) {
-            self.n += 1;
-            for (a, c) in self.s.iter_mut().zip(columns(m)) {
-                *a += c[i];
-            }
-            self.inf += usize::from(m.epkl[i].is_infinite());
-        }
-    }
-    fn summary(&self) -> EnsembleSummary {
-        let n = self.n as f64;
-        EnsembleSummary {
-            n_tokens: self.n,
-            total: self.s[0] / n,
-            aleatoric: self.s[1] / n,
-            mutual_information: self.s[2] / n,
-            rmi: self.s[3] / n,
-            epkl: self.s[4] / n,
-            infinite_epkl: self.inf,
-            max_prob: self.s[5] / n,
-            renyi_to_uniform: self.s[6] / n,
-            fisher_rao_to_uniform: self.s[7] / n,
-        }
-    }
-}
 
 struct Settings<'a> {
     mask: Option<&'a [bool]>,
@@ -88,13 +28,13 @@ fn run<T: Element>(
     members: &[&[T]],
     vocab: usize,
     s: &Settings<'_>,
-) -> PyResult<(Vec<Vec<f64>>, Sums, Vec<Sums>)> {
+) -> PyResult<(Vec<Vec<f64>>, EnsembleAccumulator, Vec<EnsembleAccumulator>)> {
     let m = members.len();
     let n = members[0].len() / vocab;
     let per = (CHUNK_BYTES / (m * vocab * std::mem::size_of::<T>()).max(1)).max(1);
     let mut cols: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
-    let mut full = Sums::default();
-    let mut loo = vec![Sums::default(); if s.jackknife { m } else { 0 }];
+    let mut full = EnsembleAccumulator::default();
+    let mut loo = vec![EnsembleAccumulator::default(); if s.jackknife { m } else { 0 }];
     let mut start = 0;
     while start < n {
         let end = (start + per).min(n);
@@ -126,7 +66,7 @@ fn run<T: Element>(
         for (acc, l) in loo.iter_mut().zip(&left) {
             acc.add(l);
         }
-        for (c, v) in cols.iter_mut().zip(columns(&f)) {
+        for (c, v) in cols.iter_mut().zip(f.columns()) {
             c.extend_from_slice(v);
         }
         py.check_signals()?;
@@ -230,16 +170,13 @@ pub(crate) fn uncertainty<'py>(
             Floats::F32(_) => go!(F32, |x| x),
             Floats::F64(_) => go!(F64, |x| x),
         }?;
-        if full.n == 0 {
-            return Err(errors::core(infometer_core::CoreError::NoValidTokens));
-        }
+        let sm = full.summary().map_err(errors::core)?;
         let d = PyDict::new(py);
-        let sm = full.summary();
         d.set_item("members", members.len())?;
         d.set_item("vocab", vocab)?;
         d.set_item("n_tokens", sm.n_tokens)?;
         let means = PyDict::new(py);
-        for (name, v) in COLUMNS.iter().zip([
+        for (name, v) in EnsembleMeasures::COLUMNS.iter().zip([
             sm.total,
             sm.aleatoric,
             sm.mutual_information,
@@ -253,11 +190,15 @@ pub(crate) fn uncertainty<'py>(
         }
         d.set_item("mean", means)?;
         d.set_item("infinite_epkl", sm.infinite_epkl)?;
-        for (name, c) in COLUMNS.iter().zip(cols) {
+        for (name, c) in EnsembleMeasures::COLUMNS.iter().zip(cols) {
             d.set_item(name, PyArray1::from_vec(py, c).reshape(lead.to_vec())?)?;
         }
         if jackknife {
-            let sums: Vec<EnsembleSummary> = loo.iter().map(Sums::summary).collect();
+            let sums = loo
+                .iter()
+                .map(EnsembleAccumulator::summary)
+                .collect::<infometer_core::Result<Vec<EnsembleSummary>>>()
+                .map_err(errors::core)?;
             let j = MemberJackknife::from_summaries(&sm, &sums);
             let jd = PyDict::new(py);
             jd.set_item("mutual_information_se", j.mi_se)?;

@@ -99,7 +99,7 @@ impl Grid2 {
             if let Some(left) = c.checked_sub(r) {
                 lb = lb.min(v - e[left]);
             }
-            if c + r <= self.g - 1 {
+            if c + r < self.g {
                 lb = lb.min(e[c + r - 1] - v);
             }
         }
