@@ -85,6 +85,13 @@ fn estimates_equal_two_logits_runs() {
         (c["model_a"]["perplexity"].as_f64().unwrap() - la["perplexity"].as_f64().unwrap()).abs()
             < 1e-9
     );
+    assert!(
+        (c["model_b"]["perplexity"].as_f64().unwrap() - lb["perplexity"].as_f64().unwrap()).abs()
+            < 1e-9
+    );
+    assert!(
+        (c["model_b"]["brier"].as_f64().unwrap() - lb["brier"].as_f64().unwrap()).abs() < 1e-12
+    );
     assert_eq!(c["n_units"], 12);
     assert_eq!(c["n_tokens"], 108);
     assert!(c["sign_flip"]["exact"].as_bool().unwrap());

@@ -242,6 +242,7 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
         PairedUnits::documents(args.bins)?
     };
     let (mut k, mut agree) = (0usize, 0u64);
+    let (mut nll_b, mut brier_b) = (0.0f64, 0.0f64);
     let mut next_doc = 0u64;
     let (mut conf_a, mut ok_a, mut conf_b, mut ok_b) = (vec![], vec![], vec![], vec![]);
     let b_name = args.b.join(", ");
@@ -276,6 +277,8 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
                 correct_b: i64::from(m.top1_index[i]) == a.label,
             };
             agree += u64::from(a.top1 == m.top1_index[i]);
+            nll_b += t.nll_b;
+            brier_b += t.brier_b;
             conf_a.push(t.conf_a);
             ok_a.push(t.correct_a);
             conf_b.push(t.conf_b);
@@ -306,14 +309,6 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
     };
     let sum = |f: &dyn Fn(&SideA) -> f64| side_a.iter().map(f).sum::<f64>();
     let (nll_a, brier_a) = (sum(&|s| s.nll), sum(&|s| s.brier));
-    let delta_nll = c
-        .metric(CompareMetric::DeltaNll)
-        .map_or(0.0, |m| m.estimate);
-    let nll_b = nll_a - delta_nll * n;
-    let brier_b = brier_a
-        - c.metric(CompareMetric::DeltaBrier)
-            .map_or(0.0, |m| m.estimate)
-            * n;
     out["model_a"] = model(nll_a, brier_a, &conf_a, &ok_a)?;
     out["model_b"] = model(nll_b, brier_b, &conf_b, &ok_b)?;
     out["agreement"] = json!({
