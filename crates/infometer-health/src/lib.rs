@@ -1,4 +1,4 @@
-//! infometer-health: healthcare scenarios built on infometer's measures — triage by uncertainty, rare-term surprisal, rare critical classes in training, out-of-distribution notes, drift monitoring, biomarker ranking, pharmacovigilance signals and physiological coupling — each from typed inputs to a typed report with a decision and its rationale.
+//! infometer-health: healthcare scenarios built on infometer's measures — triage by uncertainty, deferral when an ensemble disagrees, rare-term surprisal, rare critical classes in training, out-of-distribution notes, comparing two notes models, drift monitoring, biomarker ranking, pharmacovigilance signals and physiological coupling — each from typed inputs to a typed report with a decision and its rationale.
 //!
 //! This is the only crate of the workspace that speaks of patients. Every scenario is seeded
 //! and uses only the public APIs of `infometer-core` and `infometer-continuous`.
