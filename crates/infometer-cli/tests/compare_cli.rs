@@ -357,3 +357,81 @@ fn bad_input_gets_one_line() {
         "at least 2",
     );
 }
+
+#[test]
+fn out_folder_holds_the_per_token_arrays() {
+    let d = tmpdir("compare-out");
+    let [a, b, l] = corpus(&d, 4, 6, 5, 8);
+    let out = d.join("tokens");
+    let o = out.to_str().unwrap();
+    let v = ok(&[
+        "compare",
+        "--a",
+        &a,
+        "--b",
+        &b,
+        "--labels",
+        &l,
+        "--json",
+        "--resamples",
+        "99",
+        "--out",
+        o,
+    ]);
+    assert_eq!(v["files"].as_array().unwrap().len(), 5);
+    let read = |p: std::path::PathBuf| {
+        let t = infometer_cli::npy::parse_npy(&std::fs::read(p).unwrap()).unwrap();
+        assert_eq!(t.shape, vec![4, 6]);
+        t.data.to_f64()
+    };
+    // the twin: `logits` with the reference, and on B
+    let ref_dir = d.join("ref");
+    ok(&[
+        "logits",
+        "--logits",
+        &a,
+        "--ref-logits",
+        &b,
+        "--labels",
+        &l,
+        "--out",
+        ref_dir.to_str().unwrap(),
+    ]);
+    let b_dir = d.join("b");
+    ok(&[
+        "logits",
+        "--logits",
+        &b,
+        "--labels",
+        &l,
+        "--out",
+        b_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(read(out.join("kl_a_b.npy")), read(ref_dir.join("kl.npy")));
+    assert_eq!(read(out.join("js.npy")), read(ref_dir.join("js.npy")));
+    assert_eq!(read(out.join("nll_a.npy")), read(ref_dir.join("nll.npy")));
+    assert_eq!(read(out.join("nll_b.npy")), read(b_dir.join("nll.npy")));
+    // a second run into the same folder is refused before any work
+    refused(
+        &["compare", "--a", &a, "--b", &b, "--labels", &l, "--out", o],
+        "already holds files",
+    );
+    // a failing run writes nothing
+    let [a7, _, _] = corpus(&tmpdir("compare-out7"), 4, 6, 7, 8);
+    let never = d.join("never");
+    refused(
+        &[
+            "compare",
+            "--a",
+            &a,
+            "--b",
+            &a7,
+            "--labels",
+            &l,
+            "--out",
+            never.to_str().unwrap(),
+        ],
+        "does not match",
+    );
+    assert!(!never.exists());
+}

@@ -65,6 +65,13 @@ pub struct CompareArgs {
     /// Display base of NLL differences: e, 2, 10 or any number > 1.
     #[arg(long, default_value = "e")]
     pub base: String,
+    /// Directory for nll_a.npy, nll_b.npy, kl_a_b.npy, kl_b_a.npy and js.npy (float64,
+    /// nats, the leading shape, NaN where masked), written all or nothing.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Replace the files of an --out folder that is not empty.
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -178,6 +185,9 @@ fn options(args: &CompareArgs) -> Result<(CompareOptions, Base, bool)> {
 /// file; the command writes no file.
 pub fn run(args: &CompareArgs) -> Result<Value> {
     let (opts, base, token_units) = options(args)?;
+    if let Some(dir) = &args.out {
+        crate::staged::check_out_dir(dir, args.force)?;
+    }
     let a_args = pass_args(&args.a, &args.b, args);
     let b_args = pass_args(&args.b, &[], args);
     let (shards_a, vocab) = open_shards(&a_args)?;
@@ -206,10 +216,23 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
     // pass A (with B as the reference): A's side of each token, and the divergences
     let mut side_a: Vec<SideA> = Vec::new();
     let (mut kl_ab, mut kl_ba, mut js) = (0.0, 0.0, 0.0);
+    // per position, with --out: NLL of A, KL(A‖B), KL(B‖A), JS, then NLL of B
+    let mut arrays: Option<[Vec<f64>; 5]> = args.out.as_ref().map(|_| Default::default());
     pass(&a_args, &shards_a, vocab, &po, &mut |m, _, _| {
         let (Some(nll), Some(brier), Some(labels)) = (&m.nll, &m.brier, &m.labels) else {
             return Ok(());
         };
+        if let Some(a) = arrays.as_mut() {
+            let empty = Vec::new();
+            for (dst, src) in a.iter_mut().zip([
+                nll,
+                m.kl_pq.as_ref().unwrap_or(&empty),
+                m.kl_qp.as_ref().unwrap_or(&empty),
+                m.js.as_ref().unwrap_or(&empty),
+            ]) {
+                dst.extend_from_slice(src);
+            }
+        }
         for i in (0..m.valid.len()).filter(|&i| m.valid[i]) {
             side_a.push(SideA {
                 nll: nll[i],
@@ -250,6 +273,9 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
         let (Some(nll), Some(brier)) = (&m.nll, &m.brier) else {
             return Ok(());
         };
+        if let Some(a) = arrays.as_mut() {
+            a[4].extend_from_slice(nll);
+        }
         for i in 0..m.valid.len() {
             let (doc, _) = pos.sequence(i);
             while !token_units && next_doc <= doc {
@@ -318,6 +344,22 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
         "top1_agreement": agree as f64 / n,
     });
     out["vocab"] = json!(vocab);
+    if let (Some(dir), Some(a)) = (&args.out, &arrays) {
+        let lead = super::shards::out_shape(&shards_a);
+        let names = [
+            "nll_a.npy",
+            "kl_a_b.npy",
+            "kl_b_a.npy",
+            "js.npy",
+            "nll_b.npy",
+        ];
+        let files: Vec<(&str, Vec<u8>)> = names
+            .iter()
+            .zip(a)
+            .map(|(n, v)| (*n, crate::npy::npy_bytes_f64(&lead, v)))
+            .collect();
+        out["files"] = json!(crate::staged::write_out_dir(dir, &files)?);
+    }
     Ok(out)
 }
 
