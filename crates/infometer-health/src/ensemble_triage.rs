@@ -180,8 +180,8 @@ pub struct EnsembleTriageReport {
 /// Scores the cohort with [`Ensemble`] and compares the two deferral rules at `coverage`.
 ///
 /// # Errors
-/// [`HealthError::OutOfRange`] for a coverage outside (0, 1]; a cohort whose logits do not
-/// match its sizes ([`HealthError::Core`]).
+/// [`HealthError::OutOfRange`] for a coverage outside (0, 1] or a label ≥ classes; a cohort
+/// whose logits or OOD flags do not match its sizes ([`HealthError::Core`]).
 ///
 /// # Examples
 /// ```
@@ -201,6 +201,21 @@ pub fn compare_rules(c: &EnsembleCohort, coverage: f64) -> Result<EnsembleTriage
     }
     let n = c.labels.len();
     let per = n * c.classes;
+    if c.ood.len() != n {
+        return Err(infometer_core::CoreError::ShapeMismatch {
+            what: "cohort OOD flags (one per case)",
+            expected: n,
+            got: c.ood.len(),
+        }
+        .into());
+    }
+    if let Some(&y) = c.labels.iter().find(|&&y| y >= c.classes) {
+        return Err(HealthError::OutOfRange {
+            name: "label",
+            value: y as f64,
+            expected: "0..classes",
+        });
+    }
     if c.logits.len() != c.members * per {
         return Err(infometer_core::CoreError::ShapeMismatch {
             what: "cohort logits",

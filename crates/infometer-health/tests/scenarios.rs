@@ -277,6 +277,12 @@ fn ensemble_triage_defers_disagreement() {
     assert_eq!(full.epistemic.risk_at_coverage, full.error_rate);
     assert_eq!(full.total.risk_at_coverage, full.error_rate);
     assert!(compare_rules(&c, 0.0).is_err());
+    let mut bad = c.clone();
+    bad.ood.pop();
+    assert!(compare_rules(&bad, 0.8).is_err());
+    let mut bad = c.clone();
+    bad.labels[0] = 5;
+    assert!(compare_rules(&bad, 0.8).is_err());
     assert!(synthetic_cohort(10, 1.0, 3, 3, 1).is_err());
     assert!(synthetic_cohort(10, 0.1, 1, 3, 1).is_err());
 }
