@@ -4,7 +4,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ksg::Prepared;
-use crate::te::ksg_embedding;
+use crate::te::{ksg_embedding, ksg_te_terms};
 use crate::{ContinuousError, Result, Setting, TeEmbedding, TeEstimator};
 
 /// Local values on the original time axis of a series.
@@ -70,13 +70,7 @@ pub fn local_transfer_entropy(
         });
     };
     let (next, past, src) = ksg_embedding(source, target, e, cfg)?;
-    let vars = Prepared(vec![next, src, past]);
-    if crate::estimator::guards::zero_distance_row_joint(&vars.0, cfg.k, cfg.theiler)?.is_some() {
-        return Err(ContinuousError::ZeroDistance {
-            what: "KSG transfer entropy",
-        });
-    }
-    let terms = crate::ksg::ksg_cmi_terms(&vars, cfg)?;
+    let terms = ksg_te_terms(&Prepared(vec![next, src, past]), cfg)?;
     let n = target.len();
     let locals = terms.locals();
     let start = n - locals.len();

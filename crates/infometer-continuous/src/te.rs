@@ -318,12 +318,17 @@ pub fn transfer_entropy_test_with_progress(
 /// refusing ties that leave some k-th distance at 0: the observed value and every surrogate
 /// of a test go through here.
 fn ksg_te(vars: Prepared, cfg: &KsgConfig) -> Result<f64> {
+    Ok(ksg_te_terms(&vars, cfg)?.estimate())
+}
+
+/// The per-point terms of [`ksg_te`] (its local values), under the same zero-distance guard.
+pub(crate) fn ksg_te_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<crate::ksg::KsgTerms> {
     if crate::estimator::guards::zero_distance_row_joint(&vars.0, cfg.k, cfg.theiler)?.is_some() {
         return Err(ContinuousError::ZeroDistance {
             what: "KSG transfer entropy",
         });
     }
-    Ok(crate::ksg::ksg_cmi_terms(&vars, cfg)?.estimate())
+    crate::ksg::ksg_cmi_terms(vars, cfg)
 }
 
 /// The KSG path of TE: prepare the two series as JIDT does (copula, standardise, noise, per
