@@ -9,8 +9,8 @@ use infometer_core::{
 };
 use serde_json::{Value, json};
 
-use crate::logits::read_tensor;
-use crate::npy::{self, Data};
+use crate::logits::read_mask;
+use crate::npy;
 use crate::staged::{check_out_dir, write_out_dir};
 use crate::tensor_file::{Floats, TensorFile};
 
@@ -186,10 +186,7 @@ pub fn run(args: &UncertaintyArgs) -> Result<Value> {
         .base
         .parse()
         .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
-    let t = args.temperature;
-    if !(t.is_finite() && t > 0.0 && ((1.0 / t) as f32).is_finite()) {
-        bail!("--temperature {t:?}: must be finite and positive");
-    }
+    crate::logits::check_temperature(args.temperature)?;
     let a = args.renyi_alpha;
     if !(a.is_finite() && a > 0.0) {
         bail!("--renyi-alpha {a}: must be finite and positive");
@@ -206,21 +203,7 @@ pub fn run(args: &UncertaintyArgs) -> Result<Value> {
         bail!("--jackknife: needs at least 3 members; got {m}");
     }
     let mask = match &args.mask {
-        Some(p) => {
-            let t = read_tensor(p)?;
-            if t.shape != mem.lead {
-                bail!(
-                    "{p}: mask shape {:?} does not match the members' leading shape {:?}",
-                    t.shape,
-                    mem.lead
-                );
-            }
-            Some(match t.data {
-                Data::Bool(v) => v,
-                Data::I64(v) => v.into_iter().map(|x| x != 0).collect(),
-                other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
-            })
-        }
+        Some(p) => Some(read_mask(p, &mem.lead)?),
         None => None,
     };
     let floats = mem

@@ -133,10 +133,7 @@ fn options(args: &CompareArgs) -> Result<(CompareOptions, Base, bool)> {
     if !(args.level > 0.0 && args.level < 1.0) {
         bail!("--level {}: must lie strictly between 0 and 1", args.level);
     }
-    let t = args.temperature;
-    if !(t.is_finite() && t > 0.0 && ((1.0 / t) as f32).is_finite()) {
-        bail!("--temperature {t:?}: must be finite and positive");
-    }
+    super::check_temperature(args.temperature)?;
     if args.bins == 0 {
         bail!("--bins 0: must be at least 1");
     }

@@ -21,6 +21,7 @@ pub mod state;
 use pass::{ChunkSums, PassOpts, pass};
 pub use report::report_json;
 use report::{PerToken, fit, num, num_or_null, reliability_svg};
+pub(crate) use shards::read_mask;
 pub use shards::shift;
 use shards::{Shard, open_shards, out_shape, seq_len};
 
@@ -206,6 +207,24 @@ fn profile(
     }))
 }
 
+/// Refuses a `--temperature` that is not finite and positive, or whose inverse overflows f32
+/// (the lane type of f32 and f16 logits); `logits`, `compare` and `uncertainty` share it.
+///
+/// # Errors
+/// One line naming `--temperature`.
+pub(crate) fn check_temperature(t: f64) -> Result<()> {
+    if t.is_finite() && t > 0.0 && ((1.0 / t) as f32).is_finite() {
+        return Ok(());
+    }
+    // {:?} keeps 1e-320 short where {} would print every zero
+    let shown = if t != 0.0 && t.abs() < 1e-6 {
+        format!("{t:?}")
+    } else {
+        t.to_string()
+    };
+    bail!("--temperature {shown}: must be finite, positive and at least 1/f32::MAX (about 3e-39)")
+}
+
 /// Runs the command and returns the JSON object it prints.
 ///
 /// # Errors
@@ -216,18 +235,7 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
         .base
         .parse()
         .map_err(|e| anyhow!("--base {}: {e}", args.base))?;
-    let t = args.temperature;
-    if !(t.is_finite() && t > 0.0 && ((1.0 / t) as f32).is_finite()) {
-        // {:?} keeps 1e-320 short where {} would print every zero
-        let shown = if t != 0.0 && t.abs() < 1e-6 {
-            format!("{t:?}")
-        } else {
-            t.to_string()
-        };
-        bail!(
-            "--temperature {shown}: must be finite, positive and at least 1/f32::MAX (about 3e-39)"
-        );
-    }
+    check_temperature(args.temperature)?;
     if args.chunk_rows == Some(0) {
         bail!("--chunk-rows 0: must be at least 1");
     }

@@ -39,6 +39,18 @@ fn read_leading(p: &str, what: &str, lead: &[usize]) -> Result<Data> {
     Ok(t.data)
 }
 
+/// Reads a mask file of the leading shape `lead`: bool, or integers where non-zero is true.
+///
+/// # Errors
+/// One line naming the file: unreadable, another shape, or another dtype.
+pub(crate) fn read_mask(p: &str, lead: &[usize]) -> Result<Vec<bool>> {
+    match read_leading(p, "mask", lead)? {
+        Data::Bool(v) => Ok(v),
+        Data::I64(v) => Ok(v.into_iter().map(|x| x != 0).collect()),
+        other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
+    }
+}
+
 pub(super) fn open_shards(args: &LogitsArgs) -> Result<(Vec<Shard>, usize)> {
     let n = args.logits.len();
     let refs = per_shard(&args.ref_logits, "--ref-logits", n)?;
@@ -102,11 +114,7 @@ pub(super) fn open_shards(args: &LogitsArgs) -> Result<(Vec<Shard>, usize)> {
             None => None,
         };
         let mut mask = match masks[k] {
-            Some(p) => match read_leading(p, "mask", &lead)? {
-                Data::Bool(v) => Some(v),
-                Data::I64(v) => Some(v.into_iter().map(|x| x != 0).collect()),
-                other => bail!("{p}: mask must be bool or u8, found {}", other.dtype()),
-            },
+            Some(p) => Some(read_mask(p, &lead)?),
             None => None,
         };
         if args.shift_labels {
