@@ -134,8 +134,18 @@ pub fn synthetic_cohort(
 /// # References
 /// Geifman & El-Yaniv, "Selective classification for deep neural networks", NeurIPS 2017.
 pub fn risk_coverage(score: &[f64], error: &[bool]) -> Vec<f64> {
+    risk_along(&ranked(score), error)
+}
+
+/// Case indices in increasing order of score, ties by index.
+fn ranked(score: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..score.len()).collect();
     order.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
+    order
+}
+
+/// The error rate among the first k cases of `order`, for every k.
+fn risk_along(order: &[usize], error: &[bool]) -> Vec<f64> {
     let mut wrong = 0usize;
     order
         .iter()
@@ -231,15 +241,17 @@ pub fn compare_rules(c: &EnsembleCohort, coverage: f64) -> Result<EnsembleTriage
     // the ensemble's top-1: argmax of the mean probability (of Σ_m p_m)
     let error: Vec<bool> = (0..n)
         .map(|i| {
+            // each member's softmax once, then Σ_m p_m,k (the mean's argmax) class by class
+            let rows: Vec<(&[f64], f64, f64)> = (0..c.members)
+                .map(|m| {
+                    let r = &c.logits[(m * n + i) * c.classes..(m * n + i + 1) * c.classes];
+                    let mx = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    (r, mx, r.iter().map(|x| (x - mx).exp()).sum::<f64>())
+                })
+                .collect();
             let mut best = (f64::NEG_INFINITY, 0);
             for k in 0..c.classes {
-                let p: f64 = (0..c.members)
-                    .map(|m| {
-                        let r = &c.logits[(m * n + i) * c.classes..(m * n + i + 1) * c.classes];
-                        let mx = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                        (r[k] - mx).exp() / r.iter().map(|x| (x - mx).exp()).sum::<f64>()
-                    })
-                    .sum();
+                let p: f64 = rows.iter().map(|&(r, mx, z)| (r[k] - mx).exp() / z).sum();
                 if p > best.0 {
                     best = (p, k);
                 }
@@ -250,9 +262,8 @@ pub fn compare_rules(c: &EnsembleCohort, coverage: f64) -> Result<EnsembleTriage
     let keep = ((coverage * n as f64).round() as usize).clamp(1, n);
     let n_ood = c.ood.iter().filter(|&&o| o).count();
     let rule = |score: &[f64]| -> RuleResult {
-        let curve = risk_coverage(score, &error);
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
+        let order = ranked(score);
+        let curve = risk_along(&order, &error);
         let deferred_ood = order[keep..].iter().filter(|&&i| c.ood[i]).count();
         RuleResult {
             aurc: curve.iter().sum::<f64>() / n as f64,

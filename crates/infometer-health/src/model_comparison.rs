@@ -81,9 +81,11 @@ pub fn compare_note_models(
     let held = clinical_notes(test, seed + 2);
     let mut docs = PairedUnits::documents(1)?;
     let mut toks = PairedUnits::tokens();
+    let mut sum_b = 0.0;
     for note in &held {
         docs.start_unit();
         for (x, y) in a.nll(note).into_iter().zip(b.nll(note)) {
+            sum_b += y;
             let t = TokenPair {
                 nll_a: x,
                 nll_b: y,
@@ -121,7 +123,7 @@ pub fn compare_note_models(
         .expect("always available")
         .estimate;
     let n = c.n_tokens as f64;
-    let nll_b: f64 = held.iter().flat_map(|d| b.nll(d)).sum::<f64>() / n;
+    let nll_b = sum_b / n;
     let better = if ratio.ci.1 < 1.0 {
         "A"
     } else if ratio.ci.0 > 1.0 {
