@@ -455,7 +455,10 @@ fn run_subset<T: Element>(e: &Ensemble<'_, T>, skip: Option<usize>) -> Result<En
                 }
                 let mut acc = [0.0f64; 8];
                 let (mut total, mut ent, mut mi, mut rmi, mut epkl) = (0.0, 0.0, 0.0, 0.0, 0.0);
-                let (mut max_lp, mut sum_alpha, mut sum_sqrt) = (f64::NEG_INFINITY, 0.0, 0.0);
+                let (mut max_lp, mut sum_sqrt) = (f64::NEG_INFINITY, 0.0);
+                // ln Σ p̄_i^α as a running log-sum-exp relative to the largest α ln p̄_i, so
+                // that neither a large α (underflow to ln 0) nor a small one overflows
+                let (mut top_alpha, mut rel_alpha) = (f64::NEG_INFINITY, 0.0f64);
                 for c in 0..v {
                     let mut mx = f64::NEG_INFINITY;
                     let mut same = true;
@@ -477,7 +480,13 @@ fn run_subset<T: Element>(e: &Ensemble<'_, T>, skip: Option<usize>) -> Result<En
                     let pbar = lbar.exp();
                     total -= pbar * lbar;
                     max_lp = max_lp.max(lbar);
-                    sum_alpha += (alpha * lbar).exp();
+                    let a = alpha * lbar;
+                    if a > top_alpha {
+                        rel_alpha = rel_alpha * (top_alpha - a).exp() + 1.0;
+                        top_alpha = a;
+                    } else {
+                        rel_alpha += (a - top_alpha).exp();
+                    }
                     sum_sqrt += (0.5 * lbar).exp();
                     for &l in lp.iter() {
                         if l == f64::NEG_INFINITY {
@@ -502,7 +511,7 @@ fn run_subset<T: Element>(e: &Ensemble<'_, T>, skip: Option<usize>) -> Result<En
                 acc[6] = if alpha == 1.0 {
                     ln_v - total
                 } else {
-                    ln_v - sum_alpha.ln() / (1.0 - alpha)
+                    ln_v - (top_alpha + rel_alpha.ln()) / (1.0 - alpha)
                 };
                 acc[7] = 2.0 * (sum_sqrt / (v as f64).sqrt()).min(1.0).acos();
                 *slot = Slot(acc);

@@ -226,6 +226,17 @@ fn logit_only_measures_match_their_definitions() {
     let rows = members.iter().map(|x| Rows::new(x, 9).unwrap()).collect();
     let one = Ensemble::new(rows).unwrap().renyi_alpha(1.0).run().unwrap();
     assert!((one.renyi_to_uniform[0] - (9f64.ln() - one.total[0])).abs() < 1e-14);
+    // a very large α: Σ p̄^α underflows in linear space, but D_α tends to ln(V · max p̄)
+    let rows = members.iter().map(|x| Rows::new(x, 9).unwrap()).collect();
+    let big = Ensemble::new(rows).unwrap().renyi_alpha(1e6).run().unwrap();
+    for i in 0..10 {
+        let limit = (9.0 * big.max_prob[i]).ln();
+        assert!(
+            (big.renyi_to_uniform[i] - limit).abs() < 1e-5,
+            "{} vs {limit}",
+            big.renyi_to_uniform[i]
+        );
+    }
     // uniform p̄: distance 0
     let flat = vec![vec![0.0; 9]; 2];
     let u = run(&flat, 9);
