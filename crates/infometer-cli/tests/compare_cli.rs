@@ -335,6 +335,34 @@ fn bad_input_gets_one_line() {
         ],
         "--block-len",
     );
+    for (flag, value, want) in [
+        ("--bins", "1001", "--bins 1001: must lie in 1..=1000"),
+        ("--bins", "0", "--bins 0"),
+        ("--seed", "-1", "--seed"),
+        ("--resamples", "-5", "--resamples"),
+    ] {
+        refused(
+            &["compare", "--a", &a, "--b", &b, "--labels", &l, flag, value],
+            want,
+        );
+    }
+    // a block longer than half the scored tokens names --block-len
+    refused(
+        &[
+            "compare",
+            "--a",
+            &a,
+            "--b",
+            &b,
+            "--labels",
+            &l,
+            "--resample",
+            "blocks",
+            "--block-len",
+            "11",
+        ],
+        "--block-len 11: must be at most half the 20 scored tokens",
+    );
     // every token ignored
     let all_ignored = d.join("ignored.npy");
     std::fs::write(&all_ignored, labels_npy(&[4, 5], &[-100.0; 20])).unwrap();

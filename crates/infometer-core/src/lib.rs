@@ -50,7 +50,7 @@ pub use calibration::{
     fit_temperature_by,
 };
 pub use compare::{
-    CiMethod, CompareMetric, CompareOptions, CompareWarning, Comparison, DeltaMethod,
+    CiMethod, CompareMetric, CompareOptions, CompareWarning, Comparison, DeltaMethod, MAX_BINS,
     MAX_RESAMPLES, MetricCi, PairedUnits, Resampling, SignFlip, TokenPair, UnitKind,
     bits_per_byte_docs, compare, mean_stderr, weighted_perplexity,
 };

@@ -45,13 +45,13 @@ pub struct CompareArgs {
     #[arg(long, default_value = "documents")]
     pub resample: String,
     /// Tokens per block with --resample blocks.
-    #[arg(long = "block-len")]
+    #[arg(long = "block-len", allow_hyphen_values = true)]
     pub block_len: Option<usize>,
     /// Bootstrap replicates (also the sign-flip draws above 20 documents), 1..=100000.
-    #[arg(long, default_value_t = 9999)]
+    #[arg(long, default_value_t = 9999, allow_hyphen_values = true)]
     pub resamples: usize,
     /// Seed of every random draw.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub seed: u64,
     /// Confidence level of every interval.
     #[arg(long, default_value_t = 0.95, allow_hyphen_values = true)]
@@ -60,7 +60,7 @@ pub struct CompareArgs {
     #[arg(long, default_value = "bca")]
     pub interval: String,
     /// Equal-width confidence bins of ECE.
-    #[arg(long, default_value_t = infometer_core::DEFAULT_BINS)]
+    #[arg(long, default_value_t = infometer_core::DEFAULT_BINS, allow_hyphen_values = true)]
     pub bins: usize,
     /// Display base of NLL differences: e, 2, 10 or any number > 1.
     #[arg(long, default_value = "e")]
@@ -76,6 +76,9 @@ pub struct CompareArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The largest table of per-document sums `compare` builds (4 GiB).
+const MAX_TABLE_BYTES: f64 = (4u64 << 30) as f64;
 
 /// The `logits` arguments of one model's pass.
 fn pass_args(logits: &[String], reference: &[String], a: &CompareArgs) -> LogitsArgs {
@@ -134,8 +137,12 @@ fn options(args: &CompareArgs) -> Result<(CompareOptions, Base, bool)> {
         bail!("--level {}: must lie strictly between 0 and 1", args.level);
     }
     super::check_temperature(args.temperature)?;
-    if args.bins == 0 {
-        bail!("--bins 0: must be at least 1");
+    if args.bins == 0 || args.bins > infometer_core::MAX_BINS {
+        bail!(
+            "--bins {}: must lie in 1..={}",
+            args.bins,
+            infometer_core::MAX_BINS
+        );
     }
     let method: CiMethod = args
         .interval
@@ -193,6 +200,16 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
         .iter()
         .map(|s| s.rows / super::seq_len(s) as usize)
         .sum();
+    // the per-document sums are held for the resampling: checked before any work
+    let table = n_seq as f64 * PairedUnits::row_bytes(args.bins) as f64;
+    if !token_units && table > MAX_TABLE_BYTES {
+        bail!(
+            "--bins {}: {n_seq} sequences would need {:.1} GiB of per-document sums (at most {:.0} GiB); use fewer --bins",
+            args.bins,
+            table / f64::from(1u32 << 30),
+            MAX_TABLE_BYTES / f64::from(1u32 << 30)
+        );
+    }
     let bytes = match &args.bytes {
         Some(spec) => {
             let b = read_bytes(spec, n_seq)?;
@@ -317,6 +334,14 @@ pub fn run(args: &CompareArgs) -> Result<Value> {
         infometer_core::CoreError::TooFewUnits { got, .. } => anyhow!(
             "{}: {got} scored document(s); a paired comparison needs at least 2 (for one long text use --resample blocks --block-len L)",
             args.labels.join(", ")
+        ),
+        infometer_core::CoreError::InvalidParameter {
+            name: "block length",
+            value,
+            ..
+        } => anyhow!(
+            "--block-len {value}: must be at most half the {} scored tokens (at least two blocks)",
+            side_a.len()
         ),
         e => anyhow!("{e}"),
     })?;

@@ -150,14 +150,14 @@ pub struct TeArgs {
     pub local_out: Option<std::path::PathBuf>,
     /// Windowed means of the local values over this many time points, each with a
     /// moving-block bootstrap interval (ksg1, ksg2).
-    #[arg(long = "local-window")]
+    #[arg(long = "local-window", allow_hyphen_values = true)]
     pub local_window: Option<usize>,
     /// Time points between window starts (default: the window).
-    #[arg(long = "local-stride")]
+    #[arg(long = "local-stride", allow_hyphen_values = true)]
     pub local_stride: Option<usize>,
     /// Values per bootstrap block of the window intervals (default: the square root of the
     /// window, at least 1).
-    #[arg(long = "local-block")]
+    #[arg(long = "local-block", allow_hyphen_values = true)]
     pub local_block: Option<usize>,
 }
 

@@ -18,6 +18,10 @@ use crate::{CoreError, Result};
 /// The largest number of bootstrap replicates or sign-flip draws [`compare`] accepts.
 pub const MAX_RESAMPLES: usize = 100_000;
 
+/// The most calibration bins [`PairedUnits::documents`] accepts: each document keeps 6
+/// numbers per bin, and finer bins than this leave almost every bin empty.
+pub const MAX_BINS: usize = 1000;
+
 /// One scored token under both models: what [`PairedUnits::add_token`] needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenPair {
@@ -100,13 +104,13 @@ impl PairedUnits {
     /// Units that are documents, with `bins` equal-width calibration bins (ECE).
     ///
     /// # Errors
-    /// [`CoreError::InvalidParameter`] for 0 bins.
+    /// [`CoreError::InvalidParameter`] for 0 bins or more than [`MAX_BINS`].
     pub fn documents(bins: usize) -> Result<Self> {
-        if bins == 0 {
+        if bins == 0 || bins > MAX_BINS {
             return Err(CoreError::InvalidParameter {
                 name: "bins",
-                value: 0.0,
-                reason: "must be at least 1",
+                value: bins as f64,
+                reason: "must lie in 1..=1000",
             });
         }
         Ok(Self::with(UnitKind::Documents, bins))
@@ -128,6 +132,17 @@ impl PairedUnits {
             has_bytes: false,
             seen: 0,
         }
+    }
+
+    /// Bytes of one unit's row of sums with `bins` calibration bins: a caller can check the
+    /// memory of D documents before any work.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(infometer_core::PairedUnits::row_bytes(15), 8 * (7 + 6 * 15));
+    /// ```
+    pub fn row_bytes(bins: usize) -> usize {
+        8 * (BINS0 + 6 * bins)
     }
 
     /// What the units are.

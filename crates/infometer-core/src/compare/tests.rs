@@ -427,6 +427,8 @@ fn bad_input_is_refused() {
         Err(CoreError::NoValidTokens)
     );
     assert!(PairedUnits::documents(0).is_err());
+    assert!(PairedUnits::documents(MAX_BINS + 1).is_err());
+    assert!(PairedUnits::documents(MAX_BINS).is_ok());
     let mut t = docs[0][0];
     t.nll_a = f64::INFINITY;
     assert!(matches!(
