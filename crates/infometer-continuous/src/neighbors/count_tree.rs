@@ -24,6 +24,60 @@ pub(super) struct CountTree {
     nodes: Vec<CountNode>,
 }
 
+/// `f64::max` for the finite values a tree holds (samples are finite), in the form that
+/// compiles to one max instruction per lane, without `f64::max`'s NaN handling.
+#[inline(always)]
+fn fmax(a: f64, b: f64) -> f64 {
+    if b > a { b } else { a }
+}
+
+/// `d < r` (strict) or `d ≤ r`.
+#[inline(always)]
+fn inside<const STRICT: bool>(d: f64, r: f64) -> bool {
+    if STRICT { d < r } else { d <= r }
+}
+
+/// What a radius walk does with the points it finds.
+trait Visit {
+    /// Tree positions a..b, a whole box inside the ball.
+    fn whole(&mut self, a: usize, b: usize);
+    /// A leaf at tree positions start.., each point's distance from the query.
+    fn leaf<const STRICT: bool>(&mut self, start: usize, dist: &[f64], r: f64);
+}
+
+/// Counts the points: a leaf's are summed without a branch per point.
+struct Counter<'a>(&'a mut usize);
+
+impl Visit for Counter<'_> {
+    #[inline(always)]
+    fn whole(&mut self, a: usize, b: usize) {
+        *self.0 += b - a;
+    }
+    #[inline(always)]
+    fn leaf<const STRICT: bool>(&mut self, _start: usize, dist: &[f64], r: f64) {
+        *self.0 += dist
+            .iter()
+            .map(|&d| usize::from(inside::<STRICT>(d, r)))
+            .sum::<usize>();
+    }
+}
+
+/// Lists the points' rows.
+struct Lister<'a>(&'a [u32], &'a mut Vec<usize>);
+
+impl Visit for Lister<'_> {
+    fn whole(&mut self, a: usize, b: usize) {
+        self.1.extend(self.0[a..b].iter().map(|&j| j as usize));
+    }
+    fn leaf<const STRICT: bool>(&mut self, start: usize, dist: &[f64], r: f64) {
+        for (p, &d) in dist.iter().enumerate() {
+            if inside::<STRICT>(d, r) {
+                self.1.push(self.0[start + p] as usize);
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 struct CountNode {
     start: u32,
@@ -105,22 +159,20 @@ impl CountTree {
     /// Points with max-norm distance < r (strict) or ≤ r from q, q itself included if stored.
     pub(super) fn count(&self, q: &[f64], r: f64, strict: bool) -> usize {
         let mut total = 0usize;
-        self.walk(q, r, strict, |a, b| total += b - a);
+        self.walk(q, r, strict, &mut Counter(&mut total));
         total
     }
 
     /// The rows counted by [`CountTree::count`], in tree order.
     pub(super) fn within(&self, q: &[f64], r: f64, strict: bool) -> Vec<usize> {
         let mut out = Vec::new();
-        self.walk(q, r, strict, |a, b| {
-            out.extend(self.ids[a..b].iter().map(|&j| j as usize));
-        });
+        self.walk(q, r, strict, &mut Lister(&self.ids, &mut out));
         out
     }
 
-    /// Calls `visit(a, b)` for runs a..b of tree positions that cover the ball's points
-    /// exactly once (a whole box inside it, or one point of a leaf).
-    fn walk(&self, q: &[f64], r: f64, strict: bool, visit: impl FnMut(usize, usize)) {
+    /// Hands `visit` the ball's points exactly once: whole boxes inside it, and the leaves
+    /// it cuts with each point's distance.
+    fn walk(&self, q: &[f64], r: f64, strict: bool, visit: &mut impl Visit) {
         macro_rules! dispatch {
             ($($k:literal)*) => {
                 match (self.d, strict) {
@@ -135,16 +187,7 @@ impl CountTree {
     }
 
     /// The walk for dimension K (0: any dimension, read at run time), strict or not.
-    fn walk_in<const K: usize, const STRICT: bool>(
-        &self,
-        q: &[f64],
-        r: f64,
-        mut visit: impl FnMut(usize, usize),
-    ) {
-        #[inline(always)]
-        fn inside<const STRICT: bool>(diff: f64, r: f64) -> bool {
-            if STRICT { diff < r } else { diff <= r }
-        }
+    fn walk_in<const K: usize, const STRICT: bool>(&self, q: &[f64], r: f64, visit: &mut impl Visit) {
         let d = if K == 0 { self.d } else { K };
         let q = &q[..d];
         // depth-first; the tree is at most 33 levels deep (u32 rows, halved at each level),
@@ -173,16 +216,11 @@ impl CountTree {
             }
             let (start, end) = (node.start as usize, node.end as usize);
             if all_in {
-                visit(start, end);
+                visit.whole(start, end);
             } else if node.left == u32::MAX {
-                let m = end - start;
                 let mut dist = [0.0f64; LEAF];
                 self.leaf_distances(q, start, end, &mut dist);
-                for (p, &v) in dist[..m].iter().enumerate() {
-                    if inside::<STRICT>(v, r) {
-                        visit(start + p, start + p + 1);
-                    }
-                }
+                visit.leaf::<STRICT>(start, &dist[..end - start], r);
             } else {
                 stack[top] = node.left;
                 stack[top + 1] = node.right;
@@ -199,7 +237,7 @@ impl CountTree {
         let block = &self.pts[start * self.d..end * self.d];
         for (c, col) in block.chunks_exact(m).enumerate() {
             for (dp, &v) in dist[..m].iter_mut().zip(col) {
-                *dp = dp.max((q[c] - v).abs());
+                *dp = fmax(*dp, (q[c] - v).abs());
             }
         }
     }
@@ -232,7 +270,7 @@ impl CountTree {
         let mut m = 0.0f64;
         for c in 0..d {
             // rounding is monotone: no point in the box is nearer on this axis than this
-            m = m.max(lo[c] - q[c]).max(q[c] - hi[c]);
+            m = fmax(fmax(m, lo[c] - q[c]), q[c] - hi[c]);
         }
         m
     }
@@ -264,7 +302,12 @@ impl CountTree {
                 let mut dist = [0.0f64; LEAF];
                 self.leaf_distances(q, node.start as usize, node.end as usize, &mut dist);
                 let ids = &self.ids[node.start as usize..node.end as usize];
+                // most points are farther than the k-th best: one predictable test rejects them
+                let mut bound = if best.len() == k { best[k - 1].0 } else { f64::INFINITY };
                 for (&dj, &j) in dist[..m].iter().zip(ids) {
+                    if dj > bound {
+                        continue;
+                    }
                     let cand = (dj, j as usize);
                     if (best.len() == k && !less(cand, best[k - 1])) || skip(j as usize) {
                         continue;
@@ -272,6 +315,9 @@ impl CountTree {
                     let at = best.partition_point(|&b| less(b, cand));
                     best.insert(at, cand);
                     best.truncate(k);
+                    if best.len() == k {
+                        bound = best[k - 1].0;
+                    }
                 }
             } else {
                 let (l, r) = (node.left, node.right);
