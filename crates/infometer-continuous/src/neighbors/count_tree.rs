@@ -202,14 +202,12 @@ impl CountTree {
             let (lo, hi) = (&b[..d], &b[d..]);
             let mut all_in = true;
             let mut outside = false;
+            // all axes without a branch (`&`, `|`): the loop unrolls into straight-line code
             for c in 0..d {
                 let (below, above) = (q[c] - lo[c], hi[c] - q[c]);
                 // every point of the box is at least −above (or −below) away on this axis
-                if !inside::<STRICT>(-above, r) || !inside::<STRICT>(-below, r) {
-                    outside = true;
-                    break;
-                }
-                all_in &= inside::<STRICT>(above, r) && inside::<STRICT>(below, r);
+                outside |= !inside::<STRICT>(-above, r) | !inside::<STRICT>(-below, r);
+                all_in &= inside::<STRICT>(above, r) & inside::<STRICT>(below, r);
             }
             if outside {
                 continue;
