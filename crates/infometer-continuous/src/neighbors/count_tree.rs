@@ -3,7 +3,7 @@
 use crate::Samples;
 
 /// Points per leaf of [`CountTree`].
-const LEAF: usize = 32;
+const LEAF: usize = 64;
 
 /// A k-d tree that counts the points of a max-norm ball without visiting boxes that lie wholly
 /// inside or wholly outside it (kiddo visits and returns every point inside, which is most of
