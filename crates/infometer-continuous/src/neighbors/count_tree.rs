@@ -1,5 +1,6 @@
 //! Our max-norm k-d tree for 2 or more dimensions: exact k-NN in (distance, index) order, and radius counts that add whole boxes inside the ball without visiting their points.
 
+use super::fmax;
 use crate::Samples;
 
 /// Points per leaf of [`CountTree`].
@@ -22,13 +23,6 @@ pub(super) struct CountTree {
     /// per node: d lower bounds, then d upper bounds
     bounds: Vec<f64>,
     nodes: Vec<CountNode>,
-}
-
-/// `f64::max` for the finite values a tree holds (samples are finite), in the form that
-/// compiles to one max instruction per lane, without `f64::max`'s NaN handling.
-#[inline(always)]
-fn fmax(a: f64, b: f64) -> f64 {
-    if b > a { b } else { a }
 }
 
 /// `d < r` (strict) or `d ≤ r`.

@@ -1,5 +1,6 @@
 //! Exact k-NN in two max-norm dimensions on a grid whose column and row edges are quantiles of each coordinate: about two points per cell wherever the data are, and rings of cells searched outward until no nearer point can remain.
 
+use super::fmax;
 use crate::Samples;
 
 /// Points per cell the grid aims at (on average over the whole grid).
@@ -106,30 +107,39 @@ impl Grid2 {
         lb.max(0.0)
     }
 
-    /// Calls `visit(position)` for every stored point of ring r around (cx, cy).
+    /// Calls `visit(a, b)` for runs a..b of stored positions that together hold every point of
+    /// ring r around (cx, cy) once. A row of cells is one run (cells are stored row by row),
+    /// so a ring is its top and bottom rows plus one cell on each side of every row between.
     #[inline]
-    fn ring(&self, cx: usize, cy: usize, r: usize, mut visit: impl FnMut(usize)) {
-        let g = self.g as isize;
-        let (cx, cy, r) = (cx as isize, cy as isize, r as isize);
-        let mut cell = |x: isize, y: isize| {
-            if x >= 0 && x < g && y >= 0 && y < g {
-                let c = (y * g + x) as usize;
-                for p in self.start[c] as usize..self.start[c + 1] as usize {
-                    visit(p);
-                }
-            }
+    fn ring(&self, cx: usize, cy: usize, r: usize, mut visit: impl FnMut(usize, usize)) {
+        let g = self.g;
+        let run = |y: usize, x0: usize, x1: usize| {
+            (self.start[y * g + x0] as usize, self.start[y * g + x1 + 1] as usize)
         };
+        let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(g - 1));
         if r == 0 {
-            cell(cx, cy);
+            let (a, b) = run(cy, cx, cx);
+            visit(a, b);
             return;
         }
-        for x in cx - r..=cx + r {
-            cell(x, cy - r);
-            cell(x, cy + r);
+        if let Some(y) = cy.checked_sub(r) {
+            let (a, b) = run(y, x0, x1);
+            visit(a, b);
         }
-        for y in cy - r + 1..=cy + r - 1 {
-            cell(cx - r, y);
-            cell(cx + r, y);
+        if cy + r < g {
+            let (a, b) = run(cy + r, x0, x1);
+            visit(a, b);
+        }
+        let (y0, y1) = (cy.saturating_sub(r - 1), (cy + r - 1).min(g - 1));
+        for y in y0..=y1 {
+            if let Some(x) = cx.checked_sub(r) {
+                let (a, b) = run(y, x, x);
+                visit(a, b);
+            }
+            if cx + r < g {
+                let (a, b) = run(y, cx + r, cx + r);
+                visit(a, b);
+            }
         }
     }
 
@@ -148,23 +158,33 @@ impl Grid2 {
         if k == 0 {
             return best;
         }
+        // the k-th best distance so far (+∞ until there are k): farther points cannot enter
+        let mut bound = f64::INFINITY;
         for r in 0..self.g {
             if r > 0 {
                 let lb = self.beyond(q, cx, cy, r);
                 // ties at the k-th distance may still enter with a smaller row
-                if best.len() == k && lb > best[k - 1].0 {
+                if lb > bound {
                     break;
                 }
             }
-            self.ring(cx, cy, r, |p| {
-                let d = (q[0] - self.xs[p]).abs().max((q[1] - self.ys[p]).abs());
-                let cand = (d, self.ids[p] as usize);
-                if (best.len() == k && !less(cand, best[k - 1])) || skip(cand.1) {
-                    return;
+            self.ring(cx, cy, r, |a, b| {
+                for p in a..b {
+                    let d = fmax((q[0] - self.xs[p]).abs(), (q[1] - self.ys[p]).abs());
+                    if d > bound {
+                        continue;
+                    }
+                    let cand = (d, self.ids[p] as usize);
+                    if (best.len() == k && !less(cand, best[k - 1])) || skip(cand.1) {
+                        continue;
+                    }
+                    let at = best.partition_point(|&b| less(b, cand));
+                    best.insert(at, cand);
+                    best.truncate(k);
+                    if best.len() == k {
+                        bound = best[k - 1].0;
+                    }
                 }
-                let at = best.partition_point(|&b| less(b, cand));
-                best.insert(at, cand);
-                best.truncate(k);
             });
         }
         best
@@ -182,10 +202,12 @@ impl Grid2 {
                     break;
                 }
             }
-            self.ring(cx, cy, r, |p| {
-                let d = (q[0] - self.xs[p]).abs().max((q[1] - self.ys[p]).abs());
-                if if strict { d < rad } else { d <= rad } {
-                    out.push(self.ids[p] as usize);
+            self.ring(cx, cy, r, |a, b| {
+                for p in a..b {
+                    let d = fmax((q[0] - self.xs[p]).abs(), (q[1] - self.ys[p]).abs());
+                    if if strict { d < rad } else { d <= rad } {
+                        out.push(self.ids[p] as usize);
+                    }
                 }
             });
         }
