@@ -93,3 +93,27 @@ fn gallop(sorted: &[f64], start: usize, pred: impl Fn(f64) -> bool) -> usize {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Galloping from any start finds std's `partition_point` on sorted arrays with many
+        /// ties, for every threshold.
+        #[test]
+        fn gallop_equals_std_partition_point(
+            mut v in proptest::collection::vec(0u8..12, 0..80),
+            start in 0usize..90,
+            t in 0u8..13,
+        ) {
+            v.sort_unstable();
+            let v: Vec<f64> = v.into_iter().map(f64::from).collect();
+            let t = f64::from(t);
+            for pred in [&(|x: f64| x < t) as &dyn Fn(f64) -> bool, &|x: f64| x <= t] {
+                let want = v.partition_point(|&x| pred(x));
+                proptest::prop_assert_eq!(gallop(&v, start, pred), want);
+            }
+        }
+    }
+}
