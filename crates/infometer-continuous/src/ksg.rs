@@ -1,5 +1,7 @@
 //! KSG estimators (Kraskov, Stögbauer, Grassberger 2004): mutual information (algorithms 1 and 2), multi-information, and conditional MI (Frenzel & Pompe 2007), with JIDT's conventions.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 
 use crate::neighbors::{Backend, Index, Metric};
@@ -137,9 +139,20 @@ pub(crate) struct Prepared(pub(crate) Vec<Samples>);
 pub(crate) struct KsgTerms {
     pub(crate) constant: f64,
     pub(crate) terms: Vec<f64>,
+    /// Some point's k-th joint neighbour (outside the Theiler window) is at distance 0: it
+    /// has k identical rows, and its terms mean nothing. Found by the pass itself, which
+    /// finds every k-th distance anyway, so the guards refuse it without a search of their own.
+    pub(crate) zero_distance: bool,
 }
 
 impl KsgTerms {
+    /// Refuses terms with a zero k-th distance ([`KsgTerms::zero_distance`]).
+    pub(crate) fn refuse_zero_distance(self, what: &'static str) -> Result<KsgTerms> {
+        if self.zero_distance {
+            return Err(ContinuousError::ZeroDistance { what });
+        }
+        Ok(self)
+    }
     /// The estimate, summed in index order (identical for any thread count).
     pub(crate) fn estimate(&self) -> f64 {
         self.constant - ordered_mean(&self.terms)
@@ -312,8 +325,12 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
         },
     );
     let psi = Digamma::new(n + 1);
+    let zero = AtomicBool::new(false);
     let terms = in_query_order(&joint, |i| {
         let nn = joint.knn(i, k);
+        if nn[k - 1].0 == 0.0 {
+            zero.store(true, Ordering::Relaxed);
+        }
         match cfg.algorithm {
             KsgAlgorithm::One => {
                 let eps = nn[k - 1].0;
@@ -337,7 +354,11 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
         KsgAlgorithm::One => psi.at(k) + mm1 * psi.at(n),
         KsgAlgorithm::Two => psi.at(k) - mm1 / k as f64 + mm1 * psi.at(n),
     };
-    Ok(KsgTerms { constant, terms })
+    Ok(KsgTerms {
+        constant,
+        terms,
+        zero_distance: zero.into_inner(),
+    })
 }
 
 /// KSG conditional mutual information I(X; Y | Z) in nats (Frenzel & Pompe), as JIDT computes it.
@@ -390,8 +411,12 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
         || Index::new(&vars[2], Metric::MaxNorm, cfg.theiler, cfg.backend),
     );
     let psi = Digamma::new(n + 1);
+    let zero = AtomicBool::new(false);
     let terms = in_query_order(&joint, |i| {
         let nn = joint.knn(i, k);
+        if nn[k - 1].0 == 0.0 {
+            zero.store(true, Ordering::Relaxed);
+        }
         match cfg.algorithm {
             KsgAlgorithm::One => {
                 let eps = nn[k - 1].0;
@@ -435,5 +460,9 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
         KsgAlgorithm::One => psi.at(k),
         KsgAlgorithm::Two => psi.at(k) - 2.0 / k as f64,
     };
-    Ok(KsgTerms { constant, terms })
+    Ok(KsgTerms {
+        constant,
+        terms,
+        zero_distance: zero.into_inner(),
+    })
 }

@@ -323,12 +323,7 @@ fn ksg_te(vars: Prepared, cfg: &KsgConfig) -> Result<f64> {
 
 /// The per-point terms of [`ksg_te`] (its local values), under the same zero-distance guard.
 pub(crate) fn ksg_te_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<crate::ksg::KsgTerms> {
-    if crate::estimator::guards::zero_distance_row_joint(&vars.0, cfg.k, cfg.theiler)?.is_some() {
-        return Err(ContinuousError::ZeroDistance {
-            what: "KSG transfer entropy",
-        });
-    }
-    crate::ksg::ksg_cmi_terms(vars, cfg)
+    crate::ksg::ksg_cmi_terms(vars, cfg)?.refuse_zero_distance("KSG transfer entropy")
 }
 
 /// The KSG path of TE: prepare the two series as JIDT does (copula, standardise, noise, per

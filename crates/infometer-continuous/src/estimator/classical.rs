@@ -116,12 +116,10 @@ impl Ksg {
         &self.cfg
     }
 
-    /// Refuses prepared variables whose joint space leaves some k-th distance at 0, and warns
-    /// about ties in each variable when no noise breaks them.
-    fn guard(&self, prep: &Prepared, raw: &[&Samples], what: &'static str) -> Result<Vec<Warning>> {
-        if guards::zero_distance_row_joint(&prep.0, self.cfg.k, self.cfg.theiler)?.is_some() {
-            return Err(ContinuousError::ZeroDistance { what });
-        }
+    /// Warns about noise large next to the data, and about ties in each variable when no
+    /// noise breaks them. (A k-th distance of 0 is refused from the pass's own terms,
+    /// [`KsgTerms::refuse_zero_distance`].)
+    fn guard(&self, prep: &Prepared, raw: &[&Samples]) -> Vec<Warning> {
         let mut w = Vec::new();
         // standardised (or normal scores): unit scale; otherwise the smallest column sd
         let scale = if self.cfg.standardize || self.cfg.copula {
@@ -147,7 +145,7 @@ impl Ksg {
                 }
             }
         }
-        Ok(w)
+        w
     }
 
     /// Multi-information (total correlation) of m ≥ 2 variables ([`crate::ksg_multi_info`]),
@@ -167,8 +165,8 @@ impl Ksg {
         let n = vars[0].n_samples();
         self.cfg.check_k(n)?;
         let prep = self.cfg.prepare(vars)?;
-        let ties = self.guard(&prep, vars, "KSG multi-information")?;
-        let t = ksg_multi_terms(&prep, &self.cfg)?;
+        let ties = self.guard(&prep, vars);
+        let t = ksg_multi_terms(&prep, &self.cfg)?.refuse_zero_distance("KSG multi-information")?;
         let mut e = MiEstimate::with_local(t.estimate(), n, Some(t.locals()));
         guards::dims_vs_rows(vars, &mut e.warnings);
         // variables beyond Z are not named in warnings: ties are reported for the first three
@@ -196,8 +194,8 @@ impl MiEstimator for Ksg {
         check_same_n(x, y)?;
         self.cfg.check_k(x.n_samples())?;
         let prep = self.cfg.prepare(&[x, y])?;
-        let ties = self.guard(&prep, &[x, y], "KSG mutual information")?;
-        let t = ksg_multi_terms(&prep, &self.cfg)?;
+        let ties = self.guard(&prep, &[x, y]);
+        let t = ksg_multi_terms(&prep, &self.cfg)?.refuse_zero_distance("KSG mutual information")?;
         Ok(self.finish(t, x.n_samples(), &[x, y], ties))
     }
 }
@@ -209,8 +207,9 @@ impl CmiEstimator for Ksg {
         check_same_n(x, z)?;
         self.cfg.check_k(x.n_samples())?;
         let prep = self.cfg.prepare(&[x, y, z])?;
-        let ties = self.guard(&prep, &[x, y, z], "KSG conditional mutual information")?;
-        let t = ksg_cmi_terms(&prep, &self.cfg)?;
+        let ties = self.guard(&prep, &[x, y, z]);
+        let t = ksg_cmi_terms(&prep, &self.cfg)?
+            .refuse_zero_distance("KSG conditional mutual information")?;
         Ok(self.finish(t, x.n_samples(), &[x, y, z], ties))
     }
 }

@@ -1,4 +1,4 @@
-//! The checks shared by every estimator: zero nearest-neighbour distances (refused), repeated rows, identical columns across variables, and more dimensions than samples (warned).
+//! The checks shared by every estimator: repeated rows, identical columns across variables, and more dimensions than samples (warned); the twin of the zero-distance refusal, which the KSG pass raises itself.
 
 use std::cmp::Ordering;
 
@@ -36,7 +36,9 @@ fn duplicate_groups(s: &Samples) -> Vec<Vec<usize>> {
 /// The first row whose k-th nearest neighbour (outside the Theiler window `theiler`) is at
 /// distance 0, in any norm: a row with at least k identical rows j, |i − j| > theiler.
 ///
-/// Exact, from the groups of identical rows, so it agrees with every search backend.
+/// Exact, from the groups of identical rows: the brute-force twin of the flag the KSG pass
+/// raises itself ([`crate::ksg::KsgTerms::zero_distance`]).
+#[cfg(test)]
 pub(crate) fn zero_distance_row(s: &Samples, k: usize, theiler: usize) -> Option<usize> {
     duplicate_groups(s)
         .into_iter()
@@ -50,34 +52,6 @@ pub(crate) fn zero_distance_row(s: &Samples, k: usize, theiler: usize) -> Option
             })
         })
         .min()
-}
-
-/// The longest run of equal values in column 0 (−0 and +0 equal): no row can have k
-/// identical rows unless this run is longer than k. A sort of bare f64 keys, far cheaper
-/// than the row sort of [`duplicate_groups`], which then runs only on tied data.
-fn longest_tie_in_first_column(s: &Samples) -> usize {
-    let mut v: Vec<f64> = (0..s.n_samples()).map(|i| s.row(i)[0] + 0.0).collect();
-    v.sort_unstable_by(f64::total_cmp);
-    let (mut best, mut run) = (usize::from(!v.is_empty()), 1);
-    for w in v.windows(2) {
-        run = if w[0] == w[1] { run + 1 } else { 1 };
-        best = best.max(run);
-    }
-    best
-}
-
-/// [`zero_distance_row`] for the joint space of several variables, without building it
-/// unless the first column has ties long enough to matter.
-pub(crate) fn zero_distance_row_joint(
-    vars: &[Samples],
-    k: usize,
-    theiler: usize,
-) -> crate::Result<Option<usize>> {
-    if vars.is_empty() || longest_tie_in_first_column(&vars[0]) <= k {
-        return Ok(None);
-    }
-    let joint = crate::ksg::Blocks::new(vars)?.joint;
-    Ok(zero_distance_row(&joint, k, theiler))
 }
 
 /// The smallest sample standard deviation (N − 1) of any non-constant column of the
@@ -181,28 +155,55 @@ mod tests {
         }
     }
 
+    /// The KSG pass's own zero-distance flag (MI and CMI, both algorithms, every backend,
+    /// with and without a Theiler window) equals the brute-force twin on the joint space, on
+    /// data with many identical rows and none.
     #[test]
-    fn the_joint_check_equals_the_full_check() {
+    fn the_pass_flags_exactly_the_zero_distance_rows() {
+        use crate::ksg::{KsgAlgorithm, KsgConfig, Prepared, ksg_cmi_terms, ksg_multi_terms};
+        use crate::neighbors::Backend;
         let mut state = 5u64;
-        for trial in 0..100 {
-            let n = 6 + trial % 19;
+        for trial in 0..120 {
+            let n = 8 + trial % 19;
             let mut col = |levels: u64| -> Samples {
                 let v: Vec<f64> = (0..n)
                     .map(|_| {
                         state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        ((state >> 33) % levels) as f64
+                        // many levels: no ties at all
+                        let l = if levels == 0 { 1 << 40 } else { levels };
+                        ((state >> 20) % l) as f64
                     })
                     .collect();
                 Samples::from_column(&v).unwrap()
             };
-            let vars = vec![col(1 + trial as u64 % 5), col(1 + trial as u64 % 3)];
-            let joint = vars[0].hstack(&vars[1]).unwrap();
+            let t = trial as u64;
+            let vars = vec![col(t % 5), col(t % 3), col(t % 4)];
+            let xy = vars[0].hstack(&vars[1]).unwrap();
+            let xyz = xy.hstack(&vars[2]).unwrap();
             for k in 1..4 {
-                for w in [0usize, 2] {
-                    assert_eq!(
-                        zero_distance_row_joint(&vars, k, w).unwrap(),
-                        zero_distance_row(&joint, k, w)
-                    );
+                for theiler in [0usize, 2] {
+                    if k + 2 * theiler + 1 > n {
+                        continue;
+                    }
+                    for algorithm in [KsgAlgorithm::One, KsgAlgorithm::Two] {
+                        for backend in [Backend::Auto, Backend::BruteForce] {
+                            let cfg = KsgConfig {
+                                k,
+                                algorithm,
+                                theiler,
+                                backend,
+                                standardize: false,
+                                noise: 0.0,
+                                ..KsgConfig::default()
+                            };
+                            let mi = ksg_multi_terms(&Prepared(vars[..2].to_vec()), &cfg).unwrap();
+                            let want = zero_distance_row(&xy, k, theiler).is_some();
+                            assert_eq!(mi.zero_distance, want, "MI n={n} k={k} W={theiler}");
+                            let cmi = ksg_cmi_terms(&Prepared(vars.clone()), &cfg).unwrap();
+                            let want = zero_distance_row(&xyz, k, theiler).is_some();
+                            assert_eq!(cmi.zero_distance, want, "CMI n={n} k={k} W={theiler}");
+                        }
+                    }
                 }
             }
         }
