@@ -278,7 +278,7 @@ pub fn read_table(path: &str, delimiter: Option<Delimiter>) -> Result<Table> {
             [n, d] => (*n, *d),
             s => bail!("{path}: expected a 1-D or 2-D array, got shape {s:?}"),
         };
-        let v = t.data.to_f64();
+        let v = t.data.into_f64();
         if let Some(i) = v.iter().position(|x| !x.is_finite()) {
             bail!(
                 "{path}: row {}, column {} is {} (NaN and infinity are not allowed)",

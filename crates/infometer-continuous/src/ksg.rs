@@ -83,9 +83,10 @@ impl KsgConfig {
     }
 
     /// Copula (if asked), standardises (if asked), then adds noise to each variable; variable
-    /// v's tie-breaking and noise use seed + v·0x9E3779B9.
+    /// v's tie-breaking and noise use seed + v·0x9E3779B9 (its own stream, so the variables
+    /// are prepared in parallel with the same result).
     pub(crate) fn prepare(&self, vars: &[&Samples]) -> Result<Prepared> {
-        vars.iter()
+        vars.par_iter()
             .enumerate()
             .map(|(v, s)| {
                 let seed = crate::copula::variable_seed(self.seed, v);

@@ -312,7 +312,7 @@ pub fn run(args: &LogitsArgs) -> Result<Value> {
             let weights = match w {
                 Some(p) => {
                     let t = read_tensor(p)?;
-                    let v = t.data.to_f64();
+                    let v = t.data.into_f64();
                     if v.len() != vocab {
                         bail!(
                             "--class-weights {p}: {} weights for vocabulary {vocab}",
