@@ -316,15 +316,7 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     let m = vars.len();
     let k = cfg.k;
     let blocks = Blocks::new(vars)?;
-    // the indexes are built side by side (building is sequential inside each)
-    let (joint, marg) = rayon::join(
-        || Index::for_knn(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend),
-        || {
-            vars.par_iter()
-                .map(|v| Index::new(v, Metric::MaxNorm, cfg.theiler, cfg.backend))
-                .collect::<Vec<Index<'_>>>()
-        },
-    );
+    let (joint, marg) = Index::joint_and_marginals(&blocks.joint, vars, cfg.theiler, cfg.backend);
     let psi = Digamma::new(n + 1);
     let zero = AtomicBool::new(false);
     let terms = in_query_order(&joint, |i| {

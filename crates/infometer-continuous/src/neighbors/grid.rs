@@ -1,6 +1,7 @@
 //! Exact k-NN in two max-norm dimensions on a grid whose column and row edges are quantiles of each coordinate: about two points per cell wherever the data are, and rings of cells searched outward until no nearer point can remain.
 
 use super::fmax;
+use super::sorted_line::SortedLine;
 use crate::Samples;
 
 /// Points per cell the grid aims at (on average over the whole grid).
@@ -29,28 +30,45 @@ pub(super) struct Grid2 {
 }
 
 impl Grid2 {
-    /// The grid of a 2-column sample set (None for other shapes or beyond u32 rows).
+    /// The grid of a 2-column sample set (None for other shapes or beyond u32 rows), its
+    /// columns sorted here.
     pub(super) fn build(s: &Samples) -> Option<Grid2> {
+        if s.dim() != 2 {
+            return None;
+        }
+        let (x, y) = rayon::join(|| SortedLine::of_column(s, 0), || SortedLine::of_column(s, 1));
+        Self::from_lines(s, &x?, &y?)
+    }
+
+    /// The grid of a 2-column sample set whose columns are already sorted in `x` and `y`
+    /// (KSG's 1-D marginals): the edges are their quantiles, and each point's column and row
+    /// come from its ranks, with no search and no sort of its own.
+    pub(super) fn from_lines(s: &Samples, x: &SortedLine, y: &SortedLine) -> Option<Grid2> {
         let n = s.n_samples();
         if s.dim() != 2 || n == 0 || n > u32::MAX as usize / 2 {
             return None;
         }
         let g = ((n / PER_CELL) as f64).sqrt().ceil().max(1.0) as usize;
-        let edges = |col: usize| -> Vec<f64> {
-            let mut v: Vec<f64> = (0..n).map(|i| s.row(i)[col]).collect();
-            v.sort_unstable_by(f64::total_cmp);
-            (1..g).map(|c| v[c * n / g]).collect()
+        let edges = |line: &SortedLine| -> Vec<f64> {
+            (1..g).map(|c| line.sorted()[c * n / g]).collect()
         };
-        let (xe, ye) = rayon::join(|| edges(0), || edges(1));
-        let cell_of = |x: f64, y: f64| {
-            let cx = xe.partition_point(|&e| e <= x);
-            let cy = ye.partition_point(|&e| e <= y);
-            cy * g + cx
+        let (xe, ye) = (edges(x), edges(y));
+        // the number of edges ≤ v for the value v at rank r: edge c (rank ⌊c·n/g⌋) is at or
+        // below rank r exactly when c·n < (r + 1)·g; edges above rank r that equal v (ties,
+        // or −0 against +0) count too, as `partition_point(|e| e <= v)` would count them
+        let slot = |edges: &[f64], r: usize, v: f64| {
+            let mut c = (((r + 1) * g - 1) / n).min(g - 1);
+            while c < g - 1 && edges[c] <= v {
+                c += 1;
+            }
+            c
         };
         let cells: Vec<u32> = (0..n)
             .map(|i| {
-                let r = s.row(i);
-                cell_of(r[0], r[1]) as u32
+                let row = s.row(i);
+                let cx = slot(&xe, x.rank(i), row[0]);
+                let cy = slot(&ye, y.rank(i), row[1]);
+                (cy * g + cx) as u32
             })
             .collect();
         let mut start = vec![0u32; g * g + 1];

@@ -134,6 +134,48 @@ impl<'a> Index<'a> {
         Index::new(s, metric, theiler, backend)
     }
 
+    /// KSG's indexes: a k-NN index on `joint` (as [`Index::for_knn`]) and a counting index
+    /// per variable (as [`Index::new`]), max-norm. When the joint space is two 1-D variables
+    /// (its columns, in order), the variables' sorted lines are built first and the joint
+    /// grid takes its edges and cells from them, so no column is sorted twice; otherwise the
+    /// joint index and the variables' are built side by side.
+    pub(crate) fn joint_and_marginals(
+        joint: &'a Samples,
+        vars: &'a [Samples],
+        theiler: usize,
+        backend: Backend,
+    ) -> (Index<'a>, Vec<Index<'a>>) {
+        let marginals = || -> Vec<Index<'a>> {
+            use rayon::prelude::*;
+            vars.par_iter()
+                .map(|v| Index::new(v, Metric::MaxNorm, theiler, backend))
+                .collect()
+        };
+        let knn = || Index::for_knn(joint, Metric::MaxNorm, theiler, backend);
+        if backend != Backend::Auto
+            || joint.n_samples() < GRID_MIN
+            || vars.len() != 2
+            || vars.iter().any(|v| v.dim() != 1)
+        {
+            return rayon::join(knn, marginals);
+        }
+        let marg = marginals();
+        let grid = match (&marg[0].search, &marg[1].search) {
+            (Search::Line(x, _), Search::Line(y, _)) => Grid2::from_lines(joint, x, y),
+            _ => None,
+        };
+        let joint_index = match grid {
+            Some(grid) => Index {
+                s: joint,
+                metric: Metric::MaxNorm,
+                theiler,
+                search: Search::Grid(grid),
+            },
+            None => knn(),
+        };
+        (joint_index, marg)
+    }
+
     /// Every row once, in an order where consecutive rows are close in space (the counting
     /// tree's leaf order; index order for the other searches). Queries made in this order
     /// touch the same tree nodes and sorted-array stretches one after another, which keeps
@@ -330,6 +372,52 @@ mod tests {
         }
     }
 
+    /// KSG's shared build (the joint grid from the marginals' sorted lines) gives the same
+    /// neighbours and counts as separate builds and as brute force, on tie-heavy data with
+    /// −0 beside +0, with and without a Theiler window.
+    #[test]
+    fn shared_build_equals_separate_builds() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [256usize, 700] {
+            let col = |next: &mut dyn FnMut() -> u64| -> Samples {
+                let v: Vec<f64> = (0..n)
+                    .map(|_| match next() % 7 {
+                        6 => -0.0,
+                        l => l as f64 * 0.25,
+                    })
+                    .collect();
+                Samples::from_column(&v).unwrap()
+            };
+            let vars = vec![col(&mut next), col(&mut next)];
+            let joint = vars[0].hstack(&vars[1]).unwrap();
+            for theiler in [0usize, 3] {
+                let (shared, marg) =
+                    Index::joint_and_marginals(&joint, &vars, theiler, Backend::Auto);
+                assert!(matches!(shared.search, Search::Grid(_)));
+                let separate = Index::for_knn(&joint, Metric::MaxNorm, theiler, Backend::Auto);
+                let slow = Index::new(&joint, Metric::MaxNorm, theiler, Backend::BruteForce);
+                for i in (0..n).step_by(5) {
+                    for k in [1usize, 4, 9] {
+                        let want = slow.knn(i, k);
+                        assert_eq!(shared.knn(i, k), want, "n={n} W={theiler} i={i} k={k}");
+                        assert_eq!(separate.knn(i, k), want);
+                        let eps = want[k - 1].0;
+                        for (v, m) in vars.iter().zip(&marg) {
+                            let brute = Index::new(v, Metric::MaxNorm, theiler, Backend::BruteForce);
+                            assert_eq!(m.count(i, eps, true), brute.count(i, eps, true));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The grid search on any 2-D set, however small (`for_knn` keeps small sets on the tree).
     fn grid_index(s: &Samples, theiler: usize) -> Index<'_> {
         Index {
@@ -347,14 +435,16 @@ mod tests {
         /// Theiler window, query and radius.
         #[test]
         fn grid_equals_brute_force(
-            coarse in proptest::collection::vec((0u8..6, 0u8..6), 1..400),
+            coarse in proptest::collection::vec((0u8..7, 0u8..7), 1..400),
             fine in proptest::collection::vec((-1.0f64..1.0, -1.0f64..1.0), 1..400),
             outliers in proptest::collection::vec((-50.0f64..50.0, -50.0f64..50.0), 0..4),
             r in 0.0f64..3.0,
             k in 1usize..8,
             theiler in 0usize..3,
         ) {
-            let coarse: Vec<f64> = coarse.iter().flat_map(|&(a, b)| [f64::from(a) * 0.5, f64::from(b) * 0.5]).collect();
+            // level 6 is −0, beside the +0 of level 0: equal as numbers, apart in total order
+            let level = |a: u8| if a == 6 { -0.0 } else { f64::from(a) * 0.5 };
+            let coarse: Vec<f64> = coarse.iter().flat_map(|&(a, b)| [level(a), level(b)]).collect();
             let fine: Vec<f64> = fine.iter().chain(&outliers).flat_map(|&(a, b)| [a, b]).collect();
             for data in [coarse, fine] {
                 let n = data.len() / 2;

@@ -11,10 +11,16 @@ pub(super) struct SortedLine {
 impl SortedLine {
     /// Sorts a one-column sample set (None beyond u32 rows).
     pub(super) fn build(s: &Samples) -> Option<SortedLine> {
-        (s.dim() == 1 && s.n_samples() <= u32::MAX as usize).then(|| {
-            let mut pairs: Vec<(f64, u32)> = (0u32..)
-                .zip(s.as_slice())
-                .map(|(row, &v)| (v, row))
+        (s.dim() == 1)
+            .then(|| Self::of_column(s, 0))
+            .flatten()
+    }
+
+    /// Sorts column `col` of a sample set (None beyond u32 rows).
+    pub(super) fn of_column(s: &Samples, col: usize) -> Option<SortedLine> {
+        (s.n_samples() <= u32::MAX as usize).then(|| {
+            let mut pairs: Vec<(f64, u32)> = (0..s.n_samples())
+                .map(|i| (s.row(i)[col], i as u32))
                 .collect();
             // (value, row) pairs are distinct, so the unstable sort has one result
             let by = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
@@ -33,6 +39,16 @@ impl SortedLine {
                 rank,
             }
         })
+    }
+
+    /// The values in ascending order (`total_cmp`).
+    pub(super) fn sorted(&self) -> &[f64] {
+        &self.sorted
+    }
+
+    /// Row i's position in [`SortedLine::sorted`] (ties in row order).
+    pub(super) fn rank(&self, i: usize) -> usize {
+        self.rank[i] as usize
     }
 
     /// Values x_j with |x_j − x| < r (strict) or ≤ r, x = row i's value; the row itself included.
