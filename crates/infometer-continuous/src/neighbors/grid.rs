@@ -27,6 +27,8 @@ pub(super) struct Grid2 {
     xs: Vec<f64>,
     ys: Vec<f64>,
     ids: Vec<u32>,
+    /// the cell of each row, so a query at a stored point needs no search for its cell
+    cell_of: Vec<u32>,
 }
 
 impl Grid2 {
@@ -96,6 +98,7 @@ impl Grid2 {
             xs,
             ys,
             ids,
+            cell_of: cells,
         })
     }
 
@@ -169,8 +172,31 @@ impl Grid2 {
         k: usize,
         skip: impl Fn(usize) -> bool,
     ) -> Vec<(f64, usize)> {
+        let cell = (Self::slot(&self.xe, q[0]), Self::slot(&self.ye, q[1]));
+        self.knn_from(q, cell, k, skip)
+    }
+
+    /// [`Grid2::knn`] for the stored point of row i (its cell is known).
+    pub(super) fn knn_of_row(
+        &self,
+        i: usize,
+        q: &[f64],
+        k: usize,
+        skip: impl Fn(usize) -> bool,
+    ) -> Vec<(f64, usize)> {
+        let c = self.cell_of[i] as usize;
+        self.knn_from(q, (c % self.g, c / self.g), k, skip)
+    }
+
+    /// The search from q's cell (cx, cy) outward.
+    fn knn_from(
+        &self,
+        q: &[f64],
+        (cx, cy): (usize, usize),
+        k: usize,
+        skip: impl Fn(usize) -> bool,
+    ) -> Vec<(f64, usize)> {
         let q = [q[0], q[1]];
-        let (cx, cy) = (Self::slot(&self.xe, q[0]), Self::slot(&self.ye, q[1]));
         let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
         let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
         if k == 0 {

@@ -209,7 +209,7 @@ impl<'a> Index<'a> {
             |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         match &self.search {
             Search::Count(counter) => return counter.knn(q, k, &|j| self.excluded(i, j)),
-            Search::Grid(grid) => return grid.knn(q, k, |j| self.excluded(i, j)),
+            Search::Grid(grid) => return grid.knn_of_row(i, q, k, |j| self.excluded(i, j)),
             _ => {}
         }
         let mut cand: Vec<(f64, usize)> = match self.kiddo() {
