@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::neighbors::{Backend, Index, Metric};
+use crate::neighbors::{Backend, Index, Metric, ksg_pass};
 use crate::samples::check_same_n;
 use crate::{ContinuousError, Result, Samples};
 
@@ -319,17 +319,15 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     let (joint, marg) = Index::joint_and_marginals(&blocks.joint, vars, cfg.theiler, cfg.backend);
     let psi = Digamma::new(n + 1);
     let zero = AtomicBool::new(false);
-    let terms = in_query_order(&joint, |i| {
-        let nn = joint.knn(i, k);
+    let terms = ksg_pass(&joint, &marg, k, |q| {
+        let (i, nn) = (q.row, &q.nn);
         if nn[k - 1].0 == 0.0 {
             zero.store(true, Ordering::Relaxed);
         }
         match cfg.algorithm {
             KsgAlgorithm::One => {
                 let eps = nn[k - 1].0;
-                marg.iter()
-                    .map(|ix| psi.at(ix.count(i, eps, true) + 1))
-                    .sum::<f64>()
+                (0..m).map(|b| psi.at(q.count(b, eps, true) + 1)).sum::<f64>()
             }
             KsgAlgorithm::Two => (0..m)
                 .map(|b| {
@@ -337,7 +335,7 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
                         .iter()
                         .map(|&(_, j)| blocks.block_dist(b, i, j))
                         .fold(0.0f64, f64::max);
-                    psi.at(marg[b].count(i, eps_b, false).max(1))
+                    psi.at(q.count(b, eps_b, false).max(1))
                 })
                 .sum::<f64>(),
         }

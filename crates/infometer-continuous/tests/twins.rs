@@ -53,23 +53,29 @@ fn ties_agree_with_brute_force_for_ksg1() {
         .iter()
         .map(|v| v + (uniform(&mut r) * 3.0).floor())
         .collect();
-    let cfg = KsgConfig {
-        noise: 0.0,
-        ..Default::default()
-    };
-    let (a, b) = both(&cfg);
-    assert_eq!(
-        ksg_mi(&col(&x), &col(&y), &a).unwrap().to_bits(),
-        ksg_mi(&col(&x), &col(&y), &b).unwrap().to_bits()
-    );
-    let (a2, b2) = both(&KsgConfig {
-        algorithm: KsgAlgorithm::Two,
-        ..cfg
-    });
-    assert_eq!(
-        ksg_mi(&col(&x), &col(&y), &a2).unwrap().to_bits(),
-        ksg_mi(&col(&x), &col(&y), &b2).unwrap().to_bits()
-    );
+    // with and without a Theiler window (1+1 runs on the grid's own arrays)
+    for theiler in [0usize, 2] {
+        let cfg = KsgConfig {
+            noise: 0.0,
+            theiler,
+            ..Default::default()
+        };
+        let (a, b) = both(&cfg);
+        assert_eq!(
+            ksg_mi(&col(&x), &col(&y), &a).unwrap().to_bits(),
+            ksg_mi(&col(&x), &col(&y), &b).unwrap().to_bits(),
+            "W={theiler}"
+        );
+        let (a2, b2) = both(&KsgConfig {
+            algorithm: KsgAlgorithm::Two,
+            ..cfg
+        });
+        assert_eq!(
+            ksg_mi(&col(&x), &col(&y), &a2).unwrap().to_bits(),
+            ksg_mi(&col(&x), &col(&y), &b2).unwrap().to_bits(),
+            "KSG2 W={theiler}"
+        );
+    }
 }
 
 #[test]

@@ -27,8 +27,8 @@ pub(super) struct Grid2 {
     xs: Vec<f64>,
     ys: Vec<f64>,
     ids: Vec<u32>,
-    /// the cell of each row, so a query at a stored point needs no search for its cell
-    cell_of: Vec<u32>,
+    /// the cell of each stored position, so a query at a stored point needs no search
+    cell_at: Vec<u32>,
 }
 
 impl Grid2 {
@@ -82,6 +82,7 @@ impl Grid2 {
         }
         let mut fill = start.clone();
         let (mut xs, mut ys, mut ids) = (vec![0.0; n], vec![0.0; n], vec![0u32; n]);
+        let mut cell_at = vec![0u32; n];
         for (i, &c) in cells.iter().enumerate() {
             let at = fill[c as usize] as usize;
             fill[c as usize] += 1;
@@ -89,6 +90,7 @@ impl Grid2 {
             xs[at] = r[0];
             ys[at] = r[1];
             ids[at] = i as u32;
+            cell_at[at] = c;
         }
         Some(Grid2 {
             g,
@@ -98,7 +100,7 @@ impl Grid2 {
             xs,
             ys,
             ids,
-            cell_of: cells,
+            cell_at,
         })
     }
 
@@ -176,16 +178,16 @@ impl Grid2 {
         self.knn_from(q, cell, k, skip)
     }
 
-    /// [`Grid2::knn`] for the stored point of row i (its cell is known).
-    pub(super) fn knn_of_row(
+    /// [`Grid2::knn`] for the stored point at position p (of [`Grid2::order`]): its
+    /// coordinates and cell are read there, not looked up by row.
+    pub(super) fn knn_at(
         &self,
-        i: usize,
-        q: &[f64],
+        p: usize,
         k: usize,
         skip: impl Fn(usize) -> bool,
     ) -> Vec<(f64, usize)> {
-        let c = self.cell_of[i] as usize;
-        self.knn_from(q, (c % self.g, c / self.g), k, skip)
+        let c = self.cell_at[p] as usize;
+        self.knn_from(&[self.xs[p], self.ys[p]], (c % self.g, c / self.g), k, skip)
     }
 
     /// The search from q's cell (cx, cy) outward.

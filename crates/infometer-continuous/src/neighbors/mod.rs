@@ -209,7 +209,7 @@ impl<'a> Index<'a> {
             |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         match &self.search {
             Search::Count(counter) => return counter.knn(q, k, &|j| self.excluded(i, j)),
-            Search::Grid(grid) => return grid.knn_of_row(i, q, k, |j| self.excluded(i, j)),
+            Search::Grid(grid) => return grid.knn(q, k, |j| self.excluded(i, j)),
             _ => {}
         }
         let mut cand: Vec<(f64, usize)> = match self.kiddo() {
@@ -262,7 +262,6 @@ impl<'a> Index<'a> {
     /// Number of points j (not excluded) with distance < r (strict) or ≤ r.
     pub(crate) fn count(&self, i: usize, r: f64, strict: bool) -> usize {
         let q = self.s.row(i);
-        let inside = |d: f64| if strict { d < r } else { d <= r };
         let all = match &self.search {
             Search::Line(line, _) => line.count(i, q[0], r, strict),
             Search::Count(counter) => counter.count(q, r, strict),
@@ -272,15 +271,21 @@ impl<'a> Index<'a> {
                 return self.within(i, r, strict).len();
             }
         };
-        // the whole-set count includes the point itself and its Theiler window: remove them
-        let (a, b) = (
-            i.saturating_sub(self.theiler),
-            (i + self.theiler).min(self.s.n_samples() - 1),
-        );
+        self.without_window(i, q, all, r, strict)
+    }
+
+    /// A whole-set count around row i (at q) less the point itself and its Theiler window.
+    #[inline]
+    fn without_window(&self, i: usize, q: &[f64], all: usize, r: f64, strict: bool) -> usize {
+        let inside = |d: f64| if strict { d < r } else { d <= r };
         let window = if self.theiler == 0 {
             // the point itself, at distance 0 from itself (its values are finite)
             usize::from(inside(0.0))
         } else {
+            let (a, b) = (
+                i.saturating_sub(self.theiler),
+                (i + self.theiler).min(self.s.n_samples() - 1),
+            );
             (a..=b)
                 .filter(|&j| inside(distance(q, self.s.row(j), self.metric)))
                 .count()
@@ -319,6 +324,104 @@ impl<'a> Index<'a> {
                 .collect(),
         }
     }
+}
+
+/// What a KSG term sees of one query: its row, its k nearest joint neighbours (by
+/// (distance, row)), and radius counts in each variable's space, the point itself and its
+/// Theiler window excluded, all as [`Index::knn`] and [`Index::count`] give them.
+pub(crate) struct Query<'q> {
+    /// The query's row.
+    pub(crate) row: usize,
+    /// Its k nearest neighbours in the joint space.
+    pub(crate) nn: Vec<(f64, usize)>,
+    counter: &'q dyn Fn(usize, f64, bool) -> usize,
+}
+
+impl Query<'_> {
+    /// Points of variable `var` within r of the query (< r when strict, else ≤ r).
+    pub(crate) fn count(&self, var: usize, r: f64, strict: bool) -> usize {
+        (self.counter)(var, r, strict)
+    }
+}
+
+/// KSG's pass: `term` for every row, with its k nearest neighbours in `joint` and its counts
+/// in each of `marg`, evaluated in the joint index's query order (spatially close rows one
+/// after another) and returned in row order, so the sum that follows is the same, bit for
+/// bit, whatever the order or the thread count.
+///
+/// When the joint index is the quantile grid and every variable a sorted line (KSG in
+/// 1+1), the pass runs on the grid's own arrays: each query's coordinates and cell are
+/// read at its position in the grid, and each variable's value and rank are gathered into
+/// that order first, so no query reads a row at random (at 1e5 points and more those
+/// reads, not the searches, were most of the time). The answers are the ones
+/// [`Index::knn`] and [`Index::count`] give.
+pub(crate) fn ksg_pass<F>(joint: &Index<'_>, marg: &[Index<'_>], k: usize, term: F) -> Vec<f64>
+where
+    F: Fn(&Query<'_>) -> f64 + Sync,
+{
+    use rayon::prelude::*;
+    let lines: Option<Vec<&SortedLine>> = marg
+        .iter()
+        .map(|m| match &m.search {
+            Search::Line(line, _) => Some(line),
+            _ => None,
+        })
+        .collect();
+    let (by_position, order): (Vec<f64>, Vec<usize>) = match (&joint.search, lines) {
+        (Search::Grid(grid), Some(lines)) => {
+            let order = grid.order();
+            // each variable's (value, rank) of the row at every grid position
+            let at: Vec<Vec<(f64, u32)>> = marg
+                .iter()
+                .zip(&lines)
+                .map(|(m, line)| {
+                    order
+                        .par_iter()
+                        .map(|&row| (m.s.row(row as usize)[0], line.rank(row as usize) as u32))
+                        .collect()
+                })
+                .collect();
+            let values = (0..order.len())
+                .into_par_iter()
+                .with_min_len(64)
+                .map(|p| {
+                    let row = order[p] as usize;
+                    let counter = |v: usize, r: f64, strict: bool| {
+                        let (x, rank) = at[v][p];
+                        let all = lines[v].count_at_rank(rank as usize, x, r, strict);
+                        marg[v].without_window(row, &[x], all, r, strict)
+                    };
+                    term(&Query {
+                        row,
+                        nn: grid.knn_at(p, k, |j| joint.excluded(row, j)),
+                        counter: &counter,
+                    })
+                })
+                .collect();
+            (values, order.iter().map(|&i| i as usize).collect())
+        }
+        _ => {
+            let order = joint.query_order();
+            let values = order
+                .par_iter()
+                .with_min_len(64)
+                .map(|&row| {
+                    let counter = |v: usize, r: f64, strict: bool| marg[v].count(row, r, strict);
+                    term(&Query {
+                        row,
+                        nn: joint.knn(row, k),
+                        counter: &counter,
+                    })
+                })
+                .collect();
+            (values, order)
+        }
+    };
+    let mut terms = vec![0.0; order.len()];
+    for (&i, v) in order.iter().zip(by_position) {
+        terms[i] = v;
+    }
+    terms
 }
 
 #[cfg(test)]

@@ -53,9 +53,14 @@ impl SortedLine {
 
     /// Values x_j with |x_j − x| < r (strict) or ≤ r, x = row i's value; the row itself included.
     pub(super) fn count(&self, i: usize, x: f64, r: f64, strict: bool) -> usize {
+        self.count_at_rank(self.rank[i] as usize, x, r, strict)
+    }
+
+    /// [`SortedLine::count`] for the value x at position `at` of the sorted values.
+    pub(super) fn count_at_rank(&self, at: usize, x: f64, r: f64, strict: bool) -> usize {
         // both ends are searched outward from the point's own position: the count is
         // local, so a galloping search touches O(log count) nearby values, not log N
-        let (sorted, at) = (&self.sorted, self.rank[i] as usize);
+        let sorted = &self.sorted;
         let (lo, hi) = if strict {
             (
                 gallop(sorted, at, |v| x - v >= r),
