@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::neighbors::{Backend, Index, Metric, ksg_pass};
+use crate::neighbors::{Backend, Conditional, Index, Metric, ksg_pass};
 use crate::samples::check_same_n;
 use crate::{ContinuousError, Result, Samples};
 
@@ -397,9 +397,12 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
     let n = vars[0].n_samples();
     let k = cfg.k;
     let blocks = Blocks::new(vars)?;
-    let (joint, zi) = rayon::join(
+    let (joint, cond) = rayon::join(
         || Index::new(&blocks.joint, Metric::MaxNorm, cfg.theiler, cfg.backend),
-        || Index::new(&vars[2], Metric::MaxNorm, cfg.theiler, cfg.backend),
+        || {
+            let (x, y) = (blocks.ranges[0].clone(), blocks.ranges[1].clone());
+            Conditional::new(&blocks.joint, &vars[2], x, y, cfg.theiler, cfg.backend)
+        },
     );
     let psi = Digamma::new(n + 1);
     let zero = AtomicBool::new(false);
@@ -411,16 +414,7 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
         match cfg.algorithm {
             KsgAlgorithm::One => {
                 let eps = nn[k - 1].0;
-                let cand = zi.within(i, eps, true);
-                let n_z = cand.len();
-                let n_xz = cand
-                    .iter()
-                    .filter(|&&j| blocks.block_dist(0, i, j) < eps)
-                    .count();
-                let n_yz = cand
-                    .iter()
-                    .filter(|&&j| blocks.block_dist(1, i, j) < eps)
-                    .count();
+                let (n_z, n_xz, n_yz) = cond.counts(i, (eps, eps, eps), true);
                 psi.at(n_xz + 1) + psi.at(n_yz + 1) - psi.at(n_z + 1)
             }
             KsgAlgorithm::Two => {
@@ -429,19 +423,8 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
                         .map(|&(_, j)| blocks.block_dist(b, i, j))
                         .fold(0.0f64, f64::max)
                 };
-                let (ex, ey, ez) = (eb(0), eb(1), eb(2));
-                let cand = zi.within(i, ez, false);
-                let n_z = cand.len().max(1);
-                let n_xz = cand
-                    .iter()
-                    .filter(|&&j| blocks.block_dist(0, i, j) <= ex)
-                    .count()
-                    .max(1);
-                let n_yz = cand
-                    .iter()
-                    .filter(|&&j| blocks.block_dist(1, i, j) <= ey)
-                    .count()
-                    .max(1);
+                let (n_z, n_xz, n_yz) = cond.counts(i, (eb(0), eb(1), eb(2)), false);
+                let (n_z, n_xz, n_yz) = (n_z.max(1), n_xz.max(1), n_yz.max(1));
                 // negated so the mean below subtracts it
                 -(psi.at(n_z) - psi.at(n_xz) + 1.0 / n_xz as f64 - psi.at(n_yz) + 1.0 / n_yz as f64)
             }

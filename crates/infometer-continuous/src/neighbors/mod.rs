@@ -7,12 +7,14 @@
 mod count_tree;
 mod grid;
 mod kiddo_tree;
+mod slab;
 mod sorted_line;
 
 use crate::Samples;
 use count_tree::CountTree;
 use grid::Grid2;
 use kiddo_tree::{Tree, build_tree};
+use slab::Slab;
 use sorted_line::SortedLine;
 
 /// Which neighbour-search implementation to use.
@@ -326,6 +328,86 @@ impl<'a> Index<'a> {
     }
 }
 
+/// KSG CMI's conditional counts: for a query row and radii (rx, ry, rz), the points within
+/// rz of it in Z, and of those the ones within rx in X and within ry in Y, the point itself
+/// and its Theiler window excluded. The joint space holds X, Y and Z in that order.
+pub(crate) struct Conditional<'a> {
+    joint: &'a Samples,
+    x: std::ops::Range<usize>,
+    y: std::ops::Range<usize>,
+    theiler: usize,
+    how: ConditionalSearch<'a>,
+}
+
+enum ConditionalSearch<'a> {
+    /// 1-D Z: the points sorted by z, each count one contiguous scan.
+    Slab(Slab),
+    /// Any Z: Z's own index lists the points within rz; X and Y are checked on each.
+    Listed(Index<'a>),
+}
+
+impl<'a> Conditional<'a> {
+    /// The counts over `joint` = (X | Y | Z) with Z = `z` (its last columns).
+    pub(crate) fn new(
+        joint: &'a Samples,
+        z: &'a Samples,
+        x: std::ops::Range<usize>,
+        y: std::ops::Range<usize>,
+        theiler: usize,
+        backend: Backend,
+    ) -> Self {
+        let slab = (backend == Backend::Auto && z.dim() == 1)
+            .then(|| Slab::build(joint))
+            .flatten();
+        let how = match slab {
+            Some(slab) => ConditionalSearch::Slab(slab),
+            None => ConditionalSearch::Listed(Index::new(z, Metric::MaxNorm, theiler, backend)),
+        };
+        Conditional {
+            joint,
+            x,
+            y,
+            theiler,
+            how,
+        }
+    }
+
+    /// (n_z, n_xz, n_yz) for row i: distances `< r` when strict, else `≤ r`.
+    pub(crate) fn counts(&self, i: usize, (rx, ry, rz): (f64, f64, f64), strict: bool) -> (usize, usize, usize) {
+        let q = self.joint.row(i);
+        let inside = |d: f64, r: f64| if strict { d < r } else { d <= r };
+        let block = |j: usize, cols: &std::ops::Range<usize>| {
+            distance(&q[cols.clone()], &self.joint.row(j)[cols.clone()], Metric::MaxNorm)
+        };
+        match &self.how {
+            ConditionalSearch::Listed(z) => {
+                let cand = z.within(i, rz, strict);
+                let n_xz = cand.iter().filter(|&&j| inside(block(j, &self.x), rx)).count();
+                let n_yz = cand.iter().filter(|&&j| inside(block(j, &self.y), ry)).count();
+                (cand.len(), n_xz, n_yz)
+            }
+            ConditionalSearch::Slab(slab) => {
+                let all = slab.counts(i, q, (rx, ry, rz), &self.x, &self.y, strict);
+                // the whole-set counts hold the point itself and its Theiler window: remove them
+                let z_cols = self.y.end..self.joint.dim();
+                let (a, b) = (
+                    i.saturating_sub(self.theiler),
+                    (i + self.theiler).min(self.joint.n_samples() - 1),
+                );
+                let (mut z, mut xz, mut yz) = (all.z, all.xz, all.yz);
+                for j in a..=b {
+                    if inside(block(j, &z_cols), rz) {
+                        z -= 1;
+                        xz -= usize::from(inside(block(j, &self.x), rx));
+                        yz -= usize::from(inside(block(j, &self.y), ry));
+                    }
+                }
+                (z, xz, yz)
+            }
+        }
+    }
+}
+
 /// What a KSG term sees of one query: its row, its k nearest joint neighbours (by
 /// (distance, row)), and radius counts in each variable's space, the point itself and its
 /// Theiler window excluded, all as [`Index::knn`] and [`Index::count`] give them.
@@ -515,6 +597,37 @@ mod tests {
                             let brute = Index::new(v, Metric::MaxNorm, theiler, Backend::BruteForce);
                             assert_eq!(m.count(i, eps, true), brute.count(i, eps, true));
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// CMI's conditional counts over the z-sorted slab (1-D Z) equal the brute-force
+        /// listing, on tie-heavy values with −0 beside +0, strict and not, with separate radii
+        /// on radius values that fall exactly on distances, and Theiler windows.
+        #[test]
+        fn slab_counts_equal_brute_force(
+            cells in proptest::collection::vec((0u8..5, 0u8..5, 0u8..5, 0u8..5), 2..150),
+            radii in proptest::collection::vec(0u8..7, 3),
+            theiler in 0usize..3,
+        ) {
+            let level = |a: u8| if a == 4 { -0.0 } else { f64::from(a) * 0.5 };
+            let n = cells.len();
+            let x = Samples::from_column(&cells.iter().map(|c| level(c.0)).collect::<Vec<_>>()).unwrap();
+            let y = Samples::new(n, 2, cells.iter().flat_map(|c| [level(c.1), level(c.2)]).collect()).unwrap();
+            let z = Samples::from_column(&cells.iter().map(|c| level(c.3)).collect::<Vec<_>>()).unwrap();
+            let joint = x.hstack(&y).unwrap().hstack(&z).unwrap();
+            let r = |k: usize| f64::from(radii[k]) * 0.25;
+            let fast = Conditional::new(&joint, &z, 0..1, 1..3, theiler, Backend::Auto);
+            let slow = Conditional::new(&joint, &z, 0..1, 1..3, theiler, Backend::BruteForce);
+            proptest::prop_assert!(matches!(fast.how, ConditionalSearch::Slab(_)));
+            for i in 0..n {
+                for strict in [true, false] {
+                    for radii in [(r(0), r(1), r(2)), (r(2), r(2), r(2))] {
+                        proptest::prop_assert_eq!(fast.counts(i, radii, strict), slow.counts(i, radii, strict));
                     }
                 }
             }

@@ -58,6 +58,13 @@ impl SortedLine {
 
     /// [`SortedLine::count`] for the value x at position `at` of the sorted values.
     pub(super) fn count_at_rank(&self, at: usize, x: f64, r: f64, strict: bool) -> usize {
+        let (lo, hi) = self.range_at_rank(at, x, r, strict);
+        hi - lo
+    }
+
+    /// The positions lo..hi of the sorted values v with |x − v| < r (strict) or ≤ r, for the
+    /// value x at position `at`.
+    pub(super) fn range_at_rank(&self, at: usize, x: f64, r: f64, strict: bool) -> (usize, usize) {
         // both ends are searched outward from the point's own position: the count is
         // local, so a galloping search touches O(log count) nearby values, not log N
         let sorted = &self.sorted;
@@ -72,7 +79,7 @@ impl SortedLine {
                 gallop(sorted, at, |v| v - x <= r),
             )
         };
-        hi.saturating_sub(lo)
+        (lo, hi.max(lo))
     }
 }
 
