@@ -42,13 +42,7 @@ fn bench(c: &mut Criterion) {
                 ..k3()
             },
         ),
-        (
-            "theiler5",
-            KsgConfig {
-                theiler: 5,
-                ..k3()
-            },
-        ),
+        ("theiler5", KsgConfig { theiler: 5, ..k3() }),
     ];
     for (name, cfg) in settings {
         g.bench_function(name, |b| b.iter(|| ksg_mi(&x, &y, &cfg).unwrap()));

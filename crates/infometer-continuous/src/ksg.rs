@@ -327,7 +327,9 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
         match cfg.algorithm {
             KsgAlgorithm::One => {
                 let eps = nn[k - 1].0;
-                (0..m).map(|b| psi.at(q.count(b, eps, true) + 1)).sum::<f64>()
+                (0..m)
+                    .map(|b| psi.at(q.count(b, eps, true) + 1))
+                    .sum::<f64>()
             }
             KsgAlgorithm::Two => (0..m)
                 .map(|b| {

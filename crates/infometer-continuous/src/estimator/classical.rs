@@ -195,7 +195,8 @@ impl MiEstimator for Ksg {
         self.cfg.check_k(x.n_samples())?;
         let prep = self.cfg.prepare(&[x, y])?;
         let ties = self.guard(&prep, &[x, y]);
-        let t = ksg_multi_terms(&prep, &self.cfg)?.refuse_zero_distance("KSG mutual information")?;
+        let t =
+            ksg_multi_terms(&prep, &self.cfg)?.refuse_zero_distance("KSG mutual information")?;
         Ok(self.finish(t, x.n_samples(), &[x, y], ties))
     }
 }

@@ -181,7 +181,12 @@ impl CountTree {
     }
 
     /// The walk for dimension K (0: any dimension, read at run time), strict or not.
-    fn walk_in<const K: usize, const STRICT: bool>(&self, q: &[f64], r: f64, visit: &mut impl Visit) {
+    fn walk_in<const K: usize, const STRICT: bool>(
+        &self,
+        q: &[f64],
+        r: f64,
+        visit: &mut impl Visit,
+    ) {
         let d = if K == 0 { self.d } else { K };
         let q = &q[..d];
         // depth-first; the tree is at most 33 levels deep (u32 rows, halved at each level),
@@ -295,7 +300,11 @@ impl CountTree {
                 self.leaf_distances(q, node.start as usize, node.end as usize, &mut dist);
                 let ids = &self.ids[node.start as usize..node.end as usize];
                 // most points are farther than the k-th best: one predictable test rejects them
-                let mut bound = if best.len() == k { best[k - 1].0 } else { f64::INFINITY };
+                let mut bound = if best.len() == k {
+                    best[k - 1].0
+                } else {
+                    f64::INFINITY
+                };
                 for (&dj, &j) in dist[..m].iter().zip(ids) {
                     if dj > bound {
                         continue;

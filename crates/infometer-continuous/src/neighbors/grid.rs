@@ -38,7 +38,10 @@ impl Grid2 {
         if s.dim() != 2 {
             return None;
         }
-        let (x, y) = rayon::join(|| SortedLine::of_column(s, 0), || SortedLine::of_column(s, 1));
+        let (x, y) = rayon::join(
+            || SortedLine::of_column(s, 0),
+            || SortedLine::of_column(s, 1),
+        );
         Self::from_lines(s, &x?, &y?)
     }
 
@@ -51,9 +54,8 @@ impl Grid2 {
             return None;
         }
         let g = ((n / PER_CELL) as f64).sqrt().ceil().max(1.0) as usize;
-        let edges = |line: &SortedLine| -> Vec<f64> {
-            (1..g).map(|c| line.sorted()[c * n / g]).collect()
-        };
+        let edges =
+            |line: &SortedLine| -> Vec<f64> { (1..g).map(|c| line.sorted()[c * n / g]).collect() };
         let (xe, ye) = (edges(x), edges(y));
         // the number of edges ≤ v for the value v at rank r: edge c (rank ⌊c·n/g⌋) is at or
         // below rank r exactly when c·n < (r + 1)·g; edges above rank r that equal v (ties,
@@ -137,7 +139,10 @@ impl Grid2 {
     fn ring(&self, cx: usize, cy: usize, r: usize, mut visit: impl FnMut(usize, usize)) {
         let g = self.g;
         let run = |y: usize, x0: usize, x1: usize| {
-            (self.start[y * g + x0] as usize, self.start[y * g + x1 + 1] as usize)
+            (
+                self.start[y * g + x0] as usize,
+                self.start[y * g + x1 + 1] as usize,
+            )
         };
         let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(g - 1));
         if r == 0 {

@@ -1,4 +1,4 @@
-//! Nearest-neighbour search, one search per file: our max-norm k-d tree (`count_tree`: exact k-NN, box-pruned radius counts) for 2+ dimensions, galloping sorted arrays (`sorted_line`) for 1-D counts, kiddo (`kiddo_tree`) for Euclidean queries and 1-D k-NN, and the brute-force twin (here) the tests compare against; [`Index`] holds the one choice.
+//! Nearest-neighbour search, one search per file: our max-norm k-d tree (`count_tree`: exact k-NN, box-pruned radius counts) for 2+ dimensions, the quantile grid (`grid`) for 2-D k-NN, galloping sorted arrays (`sorted_line`) for 1-D counts, the z-sorted slab (`slab`) for conditional counts, kiddo (`kiddo_tree`) for Euclidean queries and 1-D k-NN, and the brute-force twin (here) the tests compare against; [`Index`] holds the one choice, [`ksg_pass`] and [`Conditional`] serve KSG.
 //!
 //! Every query excludes the point itself and, with a Theiler window W, every j with
 //! |i − j| ≤ W. Neighbours are ordered by (distance, index), so ties are broken the same
@@ -373,17 +373,32 @@ impl<'a> Conditional<'a> {
     }
 
     /// (n_z, n_xz, n_yz) for row i: distances `< r` when strict, else `≤ r`.
-    pub(crate) fn counts(&self, i: usize, (rx, ry, rz): (f64, f64, f64), strict: bool) -> (usize, usize, usize) {
+    pub(crate) fn counts(
+        &self,
+        i: usize,
+        (rx, ry, rz): (f64, f64, f64),
+        strict: bool,
+    ) -> (usize, usize, usize) {
         let q = self.joint.row(i);
         let inside = |d: f64, r: f64| if strict { d < r } else { d <= r };
         let block = |j: usize, cols: &std::ops::Range<usize>| {
-            distance(&q[cols.clone()], &self.joint.row(j)[cols.clone()], Metric::MaxNorm)
+            distance(
+                &q[cols.clone()],
+                &self.joint.row(j)[cols.clone()],
+                Metric::MaxNorm,
+            )
         };
         match &self.how {
             ConditionalSearch::Listed(z) => {
                 let cand = z.within(i, rz, strict);
-                let n_xz = cand.iter().filter(|&&j| inside(block(j, &self.x), rx)).count();
-                let n_yz = cand.iter().filter(|&&j| inside(block(j, &self.y), ry)).count();
+                let n_xz = cand
+                    .iter()
+                    .filter(|&&j| inside(block(j, &self.x), rx))
+                    .count();
+                let n_yz = cand
+                    .iter()
+                    .filter(|&&j| inside(block(j, &self.y), ry))
+                    .count();
                 (cand.len(), n_xz, n_yz)
             }
             ConditionalSearch::Slab(slab) => {
@@ -594,7 +609,8 @@ mod tests {
                         assert_eq!(separate.knn(i, k), want);
                         let eps = want[k - 1].0;
                         for (v, m) in vars.iter().zip(&marg) {
-                            let brute = Index::new(v, Metric::MaxNorm, theiler, Backend::BruteForce);
+                            let brute =
+                                Index::new(v, Metric::MaxNorm, theiler, Backend::BruteForce);
                             assert_eq!(m.count(i, eps, true), brute.count(i, eps, true));
                         }
                     }

@@ -11,9 +11,7 @@ pub(super) struct SortedLine {
 impl SortedLine {
     /// Sorts a one-column sample set (None beyond u32 rows).
     pub(super) fn build(s: &Samples) -> Option<SortedLine> {
-        (s.dim() == 1)
-            .then(|| Self::of_column(s, 0))
-            .flatten()
+        (s.dim() == 1).then(|| Self::of_column(s, 0)).flatten()
     }
 
     /// Sorts column `col` of a sample set (None beyond u32 rows).
