@@ -72,15 +72,22 @@ impl Data {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// All elements as f64 (bools as 0/1); f64 data are moved, not copied.
-    pub fn into_f64(self) -> Vec<f64> {
+    /// All elements as f64 (bools as 0/1).
+    pub fn to_f64(&self) -> Vec<f64> {
         match self {
             Data::F16(v) => v.iter().map(|x| f64::from(*x)).collect(),
             Data::BF16(v) => v.iter().map(|x| f64::from(*x)).collect(),
             Data::F32(v) => v.iter().map(|x| *x as f64).collect(),
-            Data::F64(v) => v,
+            Data::F64(v) => v.clone(),
             Data::I64(v) => v.iter().map(|x| *x as f64).collect(),
             Data::Bool(v) => v.iter().map(|x| *x as u8 as f64).collect(),
+        }
+    }
+    /// As [`Data::to_f64`], but f64 data are moved, not copied.
+    pub fn into_f64(self) -> Vec<f64> {
+        match self {
+            Data::F64(v) => v,
+            other => other.to_f64(),
         }
     }
 }
