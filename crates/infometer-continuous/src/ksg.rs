@@ -319,28 +319,24 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     let (joint, marg) = Index::joint_and_marginals(&blocks.joint, vars, cfg.theiler, cfg.backend);
     let psi = Digamma::new(n + 1);
     let zero = AtomicBool::new(false);
-    let terms = ksg_pass(&joint, &marg, k, |q| {
-        let (i, nn) = (q.row, &q.nn);
+    // KSG1: every variable counts strictly inside the k-th joint distance; KSG2: within or
+    // on the largest distance of the k neighbours in that variable's own block
+    let radius = |i: usize, nn: &[(f64, usize)], b: usize| {
         if nn[k - 1].0 == 0.0 {
             zero.store(true, Ordering::Relaxed);
         }
         match cfg.algorithm {
-            KsgAlgorithm::One => {
-                let eps = nn[k - 1].0;
-                (0..m)
-                    .map(|b| psi.at(q.count(b, eps, true) + 1))
-                    .sum::<f64>()
-            }
-            KsgAlgorithm::Two => (0..m)
-                .map(|b| {
-                    let eps_b = nn
-                        .iter()
-                        .map(|&(_, j)| blocks.block_dist(b, i, j))
-                        .fold(0.0f64, f64::max);
-                    psi.at(q.count(b, eps_b, false).max(1))
-                })
-                .sum::<f64>(),
+            KsgAlgorithm::One => nn[k - 1].0,
+            KsgAlgorithm::Two => nn
+                .iter()
+                .map(|&(_, j)| blocks.block_dist(b, i, j))
+                .fold(0.0f64, f64::max),
         }
+    };
+    let strict = cfg.algorithm == KsgAlgorithm::One;
+    let terms = ksg_pass(&joint, &marg, k, strict, radius, |_, counts| match cfg.algorithm {
+        KsgAlgorithm::One => counts.iter().map(|&c| psi.at(c + 1)).sum::<f64>(),
+        KsgAlgorithm::Two => counts.iter().map(|&c| psi.at(c.max(1))).sum::<f64>(),
     });
     let mm1 = (m - 1) as f64;
     let constant = match cfg.algorithm {

@@ -5,6 +5,8 @@ use crate::Samples;
 
 /// Points per leaf of [`CountTree`].
 const LEAF: usize = 64;
+// a leaf's queries are a u64 mask in `count_all`
+const _: () = assert!(LEAF <= 64);
 
 /// A k-d tree that counts the points of a max-norm ball without visiting boxes that lie wholly
 /// inside or wholly outside it (kiddo visits and returns every point inside, which is most of
@@ -221,6 +223,150 @@ impl CountTree {
             } else {
                 stack[top] = node.left;
                 stack[top + 1] = node.right;
+                top += 2;
+            }
+        }
+    }
+
+    /// Radius counts for every stored point as a query, each at its own radius (`radius[row]`),
+    /// strict or not; the point itself included, as in [`CountTree::count`]. Returned by row.
+    ///
+    /// The points of a leaf walk the tree together: a node's box is read once and tested
+    /// against all of them (one branch-free pass over the leaf's columns), and only the
+    /// queries it cuts go on to its children. Each query's tests are exactly those of
+    /// [`CountTree::count`], so the counts are equal to it, bit for bit.
+    pub(super) fn count_all(&self, radius: &[f64], strict: bool) -> Vec<usize> {
+        use rayon::prelude::*;
+        let leaves: Vec<u32> = (0..self.nodes.len() as u32)
+            .filter(|&k| self.nodes[k as usize].left == u32::MAX)
+            .collect();
+        let per_leaf: Vec<[usize; LEAF]> = leaves
+            .par_iter()
+            .with_min_len(4)
+            .map(|&leaf| {
+                let mut counts = [0usize; LEAF];
+                macro_rules! dispatch {
+                    ($($k:literal)*) => {
+                        match (self.d, strict) {
+                            $(($k, true) => self.leaf_queries::<$k, true>(leaf as usize, radius, &mut counts),
+                              ($k, false) => self.leaf_queries::<$k, false>(leaf as usize, radius, &mut counts),)*
+                            (_, true) => self.leaf_queries::<0, true>(leaf as usize, radius, &mut counts),
+                            (_, false) => self.leaf_queries::<0, false>(leaf as usize, radius, &mut counts),
+                        }
+                    };
+                }
+                dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+                counts
+            })
+            .collect();
+        let mut by_row = vec![0usize; self.ids.len()];
+        for (&leaf, counts) in leaves.iter().zip(&per_leaf) {
+            let node = self.nodes[leaf as usize];
+            let ids = &self.ids[node.start as usize..node.end as usize];
+            for (&row, &c) in ids.iter().zip(counts) {
+                by_row[row as usize] = c;
+            }
+        }
+        by_row
+    }
+
+    /// [`CountTree::count_all`] for the points of one leaf: counts[b] for its b-th point.
+    fn leaf_queries<const K: usize, const STRICT: bool>(
+        &self,
+        leaf: usize,
+        radius: &[f64],
+        counts: &mut [usize; LEAF],
+    ) {
+        let d = if K == 0 { self.d } else { K };
+        let own = self.nodes[leaf];
+        let (qs, m) = (own.start as usize, (own.end - own.start) as usize);
+        // the queries' coordinates: the leaf's own columns (column-major), and their radii
+        let cols = &self.pts[qs * d..(qs + m) * d];
+        let mut r = [0.0f64; LEAF];
+        for (rb, &row) in r.iter_mut().zip(&self.ids[qs..qs + m]) {
+            *rb = radius[row as usize];
+        }
+        let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
+        let mut q = vec![0.0f64; d];
+        // depth-first, as `walk_in`, each entry with the queries still cut by the node
+        let mut stack = [(0u32, 0u64); 66];
+        let mut top = usize::from(!self.nodes.is_empty() && m > 0);
+        stack[0] = (0, all);
+        while top > 0 {
+            top -= 1;
+            let (k, active) = stack[top];
+            let node = self.nodes[k as usize];
+            let b = &self.bounds[2 * d * k as usize..2 * d * (k as usize + 1)];
+            let (lo, hi) = (&b[..d], &b[d..]);
+            // the queries against the box, the tests of `walk_in`: down the leaf's columns for
+            // all of them when many are still active, one by one when few are
+            let test = |p: usize, c: usize| {
+                let v = cols[c * m + p];
+                let (below, above) = (v - lo[c], hi[c] - v);
+                (
+                    !inside::<STRICT>(-above, r[p]) | !inside::<STRICT>(-below, r[p]),
+                    inside::<STRICT>(above, r[p]) & inside::<STRICT>(below, r[p]),
+                )
+            };
+            let (mut out_mask, mut in_mask) = (0u64, 0u64);
+            if active.count_ones() as usize * 4 >= m {
+                let mut outside = [false; LEAF];
+                let mut all_in = [true; LEAF];
+                for c in 0..d {
+                    for p in 0..m {
+                        let (o, i) = test(p, c);
+                        outside[p] |= o;
+                        all_in[p] &= i;
+                    }
+                }
+                for p in 0..m {
+                    out_mask |= u64::from(outside[p]) << p;
+                    in_mask |= u64::from(all_in[p] & !outside[p]) << p;
+                }
+            } else {
+                let mut left = active;
+                while left != 0 {
+                    let p = left.trailing_zeros() as usize;
+                    left &= left - 1;
+                    let (mut o, mut i) = (false, true);
+                    for c in 0..d {
+                        let (oc, ic) = test(p, c);
+                        o |= oc;
+                        i &= ic;
+                    }
+                    out_mask |= u64::from(o) << p;
+                    in_mask |= u64::from(i & !o) << p;
+                }
+            }
+            let size = (node.end - node.start) as usize;
+            let mut whole = active & in_mask;
+            while whole != 0 {
+                counts[whole.trailing_zeros() as usize] += size;
+                whole &= whole - 1;
+            }
+            let cut = active & !out_mask & !in_mask;
+            if cut == 0 {
+                continue;
+            }
+            if node.left == u32::MAX {
+                let (start, end) = (node.start as usize, node.end as usize);
+                let mut left = cut;
+                while left != 0 {
+                    let p = left.trailing_zeros() as usize;
+                    left &= left - 1;
+                    for (c, qc) in q.iter_mut().enumerate() {
+                        *qc = cols[c * m + p];
+                    }
+                    let mut dist = [0.0f64; LEAF];
+                    self.leaf_distances(&q, start, end, &mut dist);
+                    counts[p] += dist[..end - start]
+                        .iter()
+                        .map(|&x| usize::from(inside::<STRICT>(x, r[p])))
+                        .sum::<usize>();
+                }
+            } else {
+                stack[top] = (node.left, cut);
+                stack[top + 1] = (node.right, cut);
                 top += 2;
             }
         }

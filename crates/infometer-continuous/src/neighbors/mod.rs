@@ -276,6 +276,27 @@ impl<'a> Index<'a> {
         self.without_window(i, q, all, r, strict)
     }
 
+    /// [`Index::count`] for every row at its own radius (`radius[i]` for row i), by row. The
+    /// counting tree walks a leaf's worth of queries at once ([`CountTree::count_all`]); the
+    /// other searches count row by row.
+    pub(crate) fn count_all(&self, radius: &[f64], strict: bool) -> Vec<usize> {
+        use rayon::prelude::*;
+        match &self.search {
+            Search::Count(tree) => {
+                let mut all = tree.count_all(radius, strict);
+                all.par_iter_mut().enumerate().with_min_len(256).for_each(|(i, c)| {
+                    *c = self.without_window(i, self.s.row(i), *c, radius[i], strict);
+                });
+                all
+            }
+            _ => (0..self.s.n_samples())
+                .into_par_iter()
+                .with_min_len(64)
+                .map(|i| self.count(i, radius[i], strict))
+                .collect(),
+        }
+    }
+
     /// A whole-set count around row i (at q) less the point itself and its Theiler window.
     #[inline]
     fn without_window(&self, i: usize, q: &[f64], all: usize, r: f64, strict: bool) -> usize {
@@ -423,102 +444,103 @@ impl<'a> Conditional<'a> {
     }
 }
 
-/// What a KSG term sees of one query: its row, its k nearest joint neighbours (by
-/// (distance, row)), and radius counts in each variable's space, the point itself and its
-/// Theiler window excluded, all as [`Index::knn`] and [`Index::count`] give them.
-pub(crate) struct Query<'q> {
-    /// The query's row.
-    pub(crate) row: usize,
-    /// Its k nearest neighbours in the joint space.
-    pub(crate) nn: Vec<(f64, usize)>,
-    counter: &'q dyn Fn(usize, f64, bool) -> usize,
-}
-
-impl Query<'_> {
-    /// Points of variable `var` within r of the query (< r when strict, else ≤ r).
-    pub(crate) fn count(&self, var: usize, r: f64, strict: bool) -> usize {
-        (self.counter)(var, r, strict)
-    }
-}
-
-/// KSG's pass: `term` for every row, with its k nearest neighbours in `joint` and its counts
-/// in each of `marg`, evaluated in the joint index's query order (spatially close rows one
-/// after another) and returned in row order, so the sum that follows is the same, bit for
-/// bit, whatever the order or the thread count.
+/// KSG's pass: for every row, its k nearest neighbours in `joint`, a radius in each variable's
+/// space from `radius(row, neighbours, variable)`, the count of each variable's points within
+/// it (`< r` when `strict`, else `≤ r`; the point itself and its Theiler window excluded, as
+/// [`Index::count`] counts), and `term(row, counts)`. The terms come back in row order, so
+/// the sum that follows is the same, bit for bit, whatever the order of the work or the
+/// thread count.
 ///
-/// When the joint index is the quantile grid and every variable a sorted line (KSG in
-/// 1+1), the pass runs on the grid's own arrays: each query's coordinates and cell are
-/// read at its position in the grid, and each variable's value and rank are gathered into
-/// that order first, so no query reads a row at random (at 1e5 points and more those
-/// reads, not the searches, were most of the time). The answers are the ones
-/// [`Index::knn`] and [`Index::count`] give.
-pub(crate) fn ksg_pass<F>(joint: &Index<'_>, marg: &[Index<'_>], k: usize, term: F) -> Vec<f64>
+/// The work follows the data. In 1+1 (the quantile grid and two sorted lines) each query runs
+/// whole at its grid position, its coordinates and cell read there and each variable's value
+/// and rank gathered into grid order first, so no query reads a row at random (at 1e5 points
+/// those reads, not the searches, were most of the time). Otherwise every radius is found
+/// first, in the joint index's query order, and each variable then counts all its rows in
+/// one go ([`Index::count_all`]: the counting tree walks a leaf's worth of queries at once).
+pub(crate) fn ksg_pass<R, T>(
+    joint: &Index<'_>,
+    marg: &[Index<'_>],
+    k: usize,
+    strict: bool,
+    radius: R,
+    term: T,
+) -> Vec<f64>
 where
-    F: Fn(&Query<'_>) -> f64 + Sync,
+    R: Fn(usize, &[(f64, usize)], usize) -> f64 + Sync,
+    T: Fn(usize, &[usize]) -> f64 + Sync,
 {
     use rayon::prelude::*;
+    let n = joint.s.n_samples();
+    let m = marg.len();
     let lines: Option<Vec<&SortedLine>> = marg
         .iter()
-        .map(|m| match &m.search {
+        .map(|ix| match &ix.search {
             Search::Line(line, _) => Some(line),
             _ => None,
         })
         .collect();
-    let (by_position, order): (Vec<f64>, Vec<usize>) = match (&joint.search, lines) {
-        (Search::Grid(grid), Some(lines)) => {
-            let order = grid.order();
-            // each variable's (value, rank) of the row at every grid position
-            let at: Vec<Vec<(f64, u32)>> = marg
-                .iter()
-                .zip(&lines)
-                .map(|(m, line)| {
-                    order
-                        .par_iter()
-                        .map(|&row| (m.s.row(row as usize)[0], line.rank(row as usize) as u32))
-                        .collect()
-                })
-                .collect();
-            let values = (0..order.len())
-                .into_par_iter()
-                .with_min_len(64)
-                .map(|p| {
-                    let row = order[p] as usize;
-                    let counter = |v: usize, r: f64, strict: bool| {
-                        let (x, rank) = at[v][p];
-                        let all = lines[v].count_at_rank(rank as usize, x, r, strict);
-                        marg[v].without_window(row, &[x], all, r, strict)
-                    };
-                    term(&Query {
-                        row,
-                        nn: grid.knn_at(p, k, |j| joint.excluded(row, j)),
-                        counter: &counter,
-                    })
-                })
-                .collect();
-            (values, order.iter().map(|&i| i as usize).collect())
+    if let (Search::Grid(grid), Some(lines), 2) = (&joint.search, lines, m) {
+        let order = grid.order();
+        // each variable's (value, rank) of the row at every grid position
+        let at: Vec<Vec<(f64, u32)>> = marg
+            .iter()
+            .zip(&lines)
+            .map(|(ix, line)| {
+                order
+                    .par_iter()
+                    .map(|&row| (ix.s.row(row as usize)[0], line.rank(row as usize) as u32))
+                    .collect()
+            })
+            .collect();
+        let by_position: Vec<f64> = (0..n)
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|p| {
+                let row = order[p] as usize;
+                let nn = grid.knn_at(p, k, |j| joint.excluded(row, j));
+                let mut counts = [0usize; 2];
+                for (v, c) in counts.iter_mut().enumerate() {
+                    let r = radius(row, &nn, v);
+                    let (x, rank) = at[v][p];
+                    let all = lines[v].count_at_rank(rank as usize, x, r, strict);
+                    *c = marg[v].without_window(row, &[x], all, r, strict);
+                }
+                term(row, &counts)
+            })
+            .collect();
+        let mut terms = vec![0.0; n];
+        for (&i, v) in order.iter().zip(by_position) {
+            terms[i as usize] = v;
         }
-        _ => {
-            let order = joint.query_order();
-            let values = order
-                .par_iter()
-                .with_min_len(64)
-                .map(|&row| {
-                    let counter = |v: usize, r: f64, strict: bool| marg[v].count(row, r, strict);
-                    term(&Query {
-                        row,
-                        nn: joint.knn(row, k),
-                        counter: &counter,
-                    })
-                })
-                .collect();
-            (values, order)
-        }
-    };
-    let mut terms = vec![0.0; order.len()];
-    for (&i, v) in order.iter().zip(by_position) {
-        terms[i] = v;
+        return terms;
     }
-    terms
+    // every radius, row-major by row
+    let order = joint.query_order();
+    let by_position: Vec<f64> = order
+        .par_iter()
+        .with_min_len(64)
+        .flat_map_iter(|&row| {
+            let nn = joint.knn(row, k);
+            let radius = &radius;
+            (0..m).map(move |v| radius(row, &nn, v))
+        })
+        .collect();
+    let mut radii = vec![0.0; n * m];
+    for (p, &row) in order.iter().enumerate() {
+        radii[row * m..(row + 1) * m].copy_from_slice(&by_position[p * m..(p + 1) * m]);
+    }
+    let mut counts = vec![0usize; n * m];
+    for (v, ix) in marg.iter().enumerate() {
+        let r: Vec<f64> = (0..n).map(|row| radii[row * m + v]).collect();
+        for (row, c) in ix.count_all(&r, strict).into_iter().enumerate() {
+            counts[row * m + v] = c;
+        }
+    }
+    (0..n)
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|row| term(row, &counts[row * m..(row + 1) * m]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -547,6 +569,13 @@ mod tests {
                     Index::new(&s, Metric::MaxNorm, theiler, Backend::Auto)
                 };
                 let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
+                // every row at once, each at its own radius (on the grid's distances and off)
+                let radii: Vec<f64> = (0..n).map(|i| [0.0, 0.5, 1.0, 1.7, 2.0, 3.0][i % 6]).collect();
+                for strict in [true, false] {
+                    let want: Vec<usize> =
+                        (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
+                    assert_eq!(fast.count_all(&radii, strict), want, "d={d} W={theiler}");
+                }
                 for i in (0..n).step_by(7) {
                     for k in [1usize, 3, 10] {
                         assert_eq!(
@@ -717,6 +746,12 @@ mod tests {
             let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
             // the k-NN index: the quantile grid in 2-D (256 points or more), else as `new`
             let grid = Index::for_knn(&s, Metric::MaxNorm, theiler, Backend::Auto);
+            // all rows at once, each at its own radius
+            let radii: Vec<f64> = cells.iter().take(n).map(|&c| f64::from(c) * r * 0.5).collect();
+            for strict in [true, false] {
+                let want: Vec<usize> = (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
+                proptest::prop_assert_eq!(fast.count_all(&radii, strict), want);
+            }
             // radii on the grid's own distances, and the random one
             for r in [r, (r * 2.0).round() * 0.5] {
                 for i in 0..n {
