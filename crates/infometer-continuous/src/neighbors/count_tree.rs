@@ -418,6 +418,176 @@ impl CountTree {
         m
     }
 
+    /// Offers the points of leaf `leaf` to `best`, the k nearest so far to q ascending by
+    /// (distance, row), skipping rows for which `skip` holds.
+    #[inline(always)]
+    fn offer_leaf(
+        &self,
+        q: &[f64],
+        leaf: usize,
+        k: usize,
+        best: &mut Vec<(f64, usize)>,
+        skip: impl Fn(usize) -> bool,
+    ) {
+        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+        let node = self.nodes[leaf];
+        let (start, end) = (node.start as usize, node.end as usize);
+        let mut dist = [0.0f64; LEAF];
+        self.leaf_distances(q, start, end, &mut dist);
+        // most points are farther than the k-th best: one predictable test rejects them
+        let mut bound = if best.len() == k {
+            best[k - 1].0
+        } else {
+            f64::INFINITY
+        };
+        for (&dj, &j) in dist[..end - start].iter().zip(&self.ids[start..end]) {
+            if dj > bound {
+                continue;
+            }
+            let cand = (dj, j as usize);
+            if (best.len() == k && !less(cand, best[k - 1])) || skip(j as usize) {
+                continue;
+            }
+            let at = best.partition_point(|&b| less(b, cand));
+            best.insert(at, cand);
+            best.truncate(k);
+            if best.len() == k {
+                bound = best[k - 1].0;
+            }
+        }
+    }
+
+    /// The k nearest neighbours of every stored point, by row, each as [`CountTree::knn`]
+    /// gives it (rows j with `skip(row, j)` left out).
+    ///
+    /// A leaf's points search together: each first takes its neighbours in its own leaf,
+    /// then the tree is walked once for all of them, a node's box tested against each query
+    /// still open (one pass down the leaf's columns while many are, one by one when few
+    /// are), and a query leaves the walk where the box is farther than its k-th best. The
+    /// k nearest by (distance, row) do not depend on the order points are offered in, so the
+    /// lists equal [`CountTree::knn`]'s.
+    pub(super) fn knn_all(
+        &self,
+        k: usize,
+        skip: &(dyn Fn(usize, usize) -> bool + Sync),
+    ) -> Vec<Vec<(f64, usize)>> {
+        use rayon::prelude::*;
+        let leaves: Vec<u32> = (0..self.nodes.len() as u32)
+            .filter(|&n| self.nodes[n as usize].left == u32::MAX)
+            .collect();
+        let per_leaf: Vec<Vec<Vec<(f64, usize)>>> = leaves
+            .par_iter()
+            .with_min_len(4)
+            .map(|&leaf| {
+                macro_rules! dispatch {
+                    ($($k:literal)*) => {
+                        match self.d {
+                            $($k => self.knn_leaf::<$k>(leaf as usize, k, skip),)*
+                            _ => self.knn_leaf::<0>(leaf as usize, k, skip),
+                        }
+                    };
+                }
+                dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+            })
+            .collect();
+        let mut by_row = vec![Vec::new(); self.ids.len()];
+        for (&leaf, lists) in leaves.iter().zip(per_leaf) {
+            let node = self.nodes[leaf as usize];
+            for (&row, list) in self.ids[node.start as usize..node.end as usize].iter().zip(lists) {
+                by_row[row as usize] = list;
+            }
+        }
+        by_row
+    }
+
+    /// [`CountTree::knn_all`] for the points of one leaf, by their position in it.
+    fn knn_leaf<const K: usize>(
+        &self,
+        leaf: usize,
+        k: usize,
+        skip: &(dyn Fn(usize, usize) -> bool + Sync),
+    ) -> Vec<Vec<(f64, usize)>> {
+        let d = if K == 0 { self.d } else { K };
+        let own = self.nodes[leaf];
+        let (qs, m) = (own.start as usize, (own.end - own.start) as usize);
+        let cols = &self.pts[qs * d..(qs + m) * d];
+        let rows = &self.ids[qs..qs + m];
+        let mut q = vec![0.0f64; d];
+        let gather = |q: &mut [f64], p: usize| {
+            for (c, qc) in q.iter_mut().enumerate() {
+                *qc = cols[c * m + p];
+            }
+        };
+        let mut best: Vec<Vec<(f64, usize)>> = (0..m).map(|_| Vec::with_capacity(k + 1)).collect();
+        if k == 0 {
+            return best;
+        }
+        // the k-th best distance of each query (+∞ until it has k)
+        let mut bound = [f64::INFINITY; LEAF];
+        for p in 0..m {
+            gather(&mut q, p);
+            let row = rows[p] as usize;
+            self.offer_leaf(&q, leaf, k, &mut best[p], |j| skip(row, j));
+            if best[p].len() == k {
+                bound[p] = best[p][k - 1].0;
+            }
+        }
+        let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
+        let mut stack = [(0u32, 0u64); 66];
+        let mut top = usize::from(m > 0);
+        stack[0] = (0, all);
+        while top > 0 {
+            top -= 1;
+            let (nk, active) = stack[top];
+            let nk = nk as usize;
+            if nk == leaf {
+                continue;
+            }
+            // the queries for which the box may hold a point that could enter (a box
+            // strictly farther than the k-th best holds none; ties may, with a smaller row)
+            let mut open = 0u64;
+            let mut left = active;
+            while left != 0 {
+                let p = left.trailing_zeros() as usize;
+                left &= left - 1;
+                gather(&mut q, p);
+                open |= u64::from(self.box_distance::<K>(&q, nk) <= bound[p]) << p;
+            }
+            if open == 0 {
+                continue;
+            }
+            let node = self.nodes[nk];
+            if node.left == u32::MAX {
+                let mut left = open;
+                while left != 0 {
+                    let p = left.trailing_zeros() as usize;
+                    left &= left - 1;
+                    gather(&mut q, p);
+                    let row = rows[p] as usize;
+                    self.offer_leaf(&q, nk, k, &mut best[p], |j| skip(row, j));
+                    if best[p].len() == k {
+                        bound[p] = best[p][k - 1].0;
+                    }
+                }
+            } else {
+                // the child holding the queries' own leaf is walked first (pushed last)
+                let holds = |c: u32| {
+                    let n = self.nodes[c as usize];
+                    n.start <= own.start && own.end <= n.end
+                };
+                let (first, second) = if holds(node.left) {
+                    (node.left, node.right)
+                } else {
+                    (node.right, node.left)
+                };
+                stack[top] = (second, open);
+                stack[top + 1] = (first, open);
+                top += 2;
+            }
+        }
+        best
+    }
+
     fn knn_in<const K: usize>(
         &self,
         q: &[f64],
@@ -426,7 +596,6 @@ impl CountTree {
     ) -> Vec<(f64, usize)> {
         let d = if K == 0 { self.d } else { K };
         let q = &q[..d];
-        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
         // the best k so far, ascending by (distance, row)
         let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
         let mut stack = [(0u32, 0.0f64); 66];
@@ -441,31 +610,7 @@ impl CountTree {
             }
             let node = self.nodes[node_k as usize];
             if node.left == u32::MAX {
-                let m = (node.end - node.start) as usize;
-                let mut dist = [0.0f64; LEAF];
-                self.leaf_distances(q, node.start as usize, node.end as usize, &mut dist);
-                let ids = &self.ids[node.start as usize..node.end as usize];
-                // most points are farther than the k-th best: one predictable test rejects them
-                let mut bound = if best.len() == k {
-                    best[k - 1].0
-                } else {
-                    f64::INFINITY
-                };
-                for (&dj, &j) in dist[..m].iter().zip(ids) {
-                    if dj > bound {
-                        continue;
-                    }
-                    let cand = (dj, j as usize);
-                    if (best.len() == k && !less(cand, best[k - 1])) || skip(j as usize) {
-                        continue;
-                    }
-                    let at = best.partition_point(|&b| less(b, cand));
-                    best.insert(at, cand);
-                    best.truncate(k);
-                    if best.len() == k {
-                        bound = best[k - 1].0;
-                    }
-                }
+                self.offer_leaf(q, node_k as usize, k, &mut best, skip);
             } else {
                 let (l, r) = (node.left, node.right);
                 let (dl, dr) = (
@@ -486,3 +631,4 @@ impl CountTree {
         best
     }
 }
+

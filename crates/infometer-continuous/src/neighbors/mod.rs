@@ -276,6 +276,27 @@ impl<'a> Index<'a> {
         self.without_window(i, q, all, r, strict)
     }
 
+    /// [`Index::knn`] for every row, by row. The counting tree searches a leaf's worth of
+    /// queries at once ([`CountTree::knn_all`]); the other searches query row by row, in
+    /// [`Index::query_order`].
+    pub(crate) fn knn_all(&self, k: usize) -> Vec<Vec<(f64, usize)>> {
+        use rayon::prelude::*;
+        if let Search::Count(tree) = &self.search {
+            return tree.knn_all(k, &|i, j| self.excluded(i, j));
+        }
+        let order = self.query_order();
+        let lists: Vec<Vec<(f64, usize)>> = order
+            .par_iter()
+            .with_min_len(64)
+            .map(|&i| self.knn(i, k))
+            .collect();
+        let mut by_row = vec![Vec::new(); order.len()];
+        for (&i, list) in order.iter().zip(lists) {
+            by_row[i] = list;
+        }
+        by_row
+    }
+
     /// [`Index::count`] for every row at its own radius (`radius[i]` for row i), by row. The
     /// counting tree walks a leaf's worth of queries at once ([`CountTree::count_all`]); the
     /// other searches count row by row.
@@ -454,9 +475,10 @@ impl<'a> Conditional<'a> {
 /// The work follows the data. In 1+1 (the quantile grid and two sorted lines) each query runs
 /// whole at its grid position, its coordinates and cell read there and each variable's value
 /// and rank gathered into grid order first, so no query reads a row at random (at 1e5 points
-/// those reads, not the searches, were most of the time). Otherwise every radius is found
-/// first, in the joint index's query order, and each variable then counts all its rows in
-/// one go ([`Index::count_all`]: the counting tree walks a leaf's worth of queries at once).
+/// those reads, not the searches, were most of the time). Otherwise every row's neighbours
+/// are found first ([`Index::knn_all`]), then every radius, and each variable counts all its
+/// rows in one go ([`Index::count_all`]); the counting tree serves both a leaf's worth of
+/// queries at a time.
 pub(crate) fn ksg_pass<R, T>(
     joint: &Index<'_>,
     marg: &[Index<'_>],
@@ -514,21 +536,17 @@ where
         }
         return terms;
     }
-    // every radius, row-major by row
-    let order = joint.query_order();
-    let by_position: Vec<f64> = order
+    // every row's neighbours, then its radii, row-major by row
+    let nn = joint.knn_all(k);
+    let radii: Vec<f64> = nn
         .par_iter()
-        .with_min_len(64)
-        .flat_map_iter(|&row| {
-            let nn = joint.knn(row, k);
+        .enumerate()
+        .with_min_len(256)
+        .flat_map_iter(|(row, nn)| {
             let radius = &radius;
-            (0..m).map(move |v| radius(row, &nn, v))
+            (0..m).map(move |v| radius(row, nn, v))
         })
         .collect();
-    let mut radii = vec![0.0; n * m];
-    for (p, &row) in order.iter().enumerate() {
-        radii[row * m..(row + 1) * m].copy_from_slice(&by_position[p * m..(p + 1) * m]);
-    }
     let mut counts = vec![0usize; n * m];
     for (v, ix) in marg.iter().enumerate() {
         let r: Vec<f64> = (0..n).map(|row| radii[row * m + v]).collect();
@@ -575,6 +593,10 @@ mod tests {
                     let want: Vec<usize> =
                         (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
                     assert_eq!(fast.count_all(&radii, strict), want, "d={d} W={theiler}");
+                }
+                for k in [1usize, 4] {
+                    let want: Vec<Vec<(f64, usize)>> = (0..n).map(|i| slow.knn(i, k)).collect();
+                    assert_eq!(fast.knn_all(k), want, "d={d} W={theiler} k={k}");
                 }
                 for i in (0..n).step_by(7) {
                     for k in [1usize, 3, 10] {
@@ -752,6 +774,8 @@ mod tests {
                 let want: Vec<usize> = (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
                 proptest::prop_assert_eq!(fast.count_all(&radii, strict), want);
             }
+            let want: Vec<Vec<(f64, usize)>> = (0..n).map(|i| slow.knn(i, k)).collect();
+            proptest::prop_assert_eq!(fast.knn_all(k), want);
             // radii on the grid's own distances, and the random one
             for r in [r, (r * 2.0).round() * 0.5] {
                 for i in 0..n {
