@@ -231,9 +231,8 @@ impl CountTree {
     /// Radius counts for every stored point as a query, each at its own radius (`radius[row]`),
     /// strict or not; the point itself included, as in [`CountTree::count`]. Returned by row.
     ///
-    /// The points of a leaf walk the tree together: a node's box is read once and tested
-    /// against all of them (one branch-free pass over the leaf's columns), and only the
-    /// queries it cuts go on to its children. Each query's tests are exactly those of
+    /// The points of a leaf walk the tree together: a node is read once for all of them, and
+    /// only the queries its box cuts go on to its children. Each query's tests are exactly those of
     /// [`CountTree::count`], so the counts are equal to it, bit for bit.
     pub(super) fn count_all(&self, radius: &[f64], strict: bool) -> Vec<usize> {
         use rayon::prelude::*;
@@ -298,45 +297,22 @@ impl CountTree {
             let node = self.nodes[k as usize];
             let b = &self.bounds[2 * d * k as usize..2 * d * (k as usize + 1)];
             let (lo, hi) = (&b[..d], &b[d..]);
-            // the queries against the box, the tests of `walk_in`: down the leaf's columns for
-            // all of them when many are still active, one by one when few are
-            let test = |p: usize, c: usize| {
-                let v = cols[c * m + p];
-                let (below, above) = (v - lo[c], hi[c] - v);
-                (
-                    !inside::<STRICT>(-above, r[p]) | !inside::<STRICT>(-below, r[p]),
-                    inside::<STRICT>(above, r[p]) & inside::<STRICT>(below, r[p]),
-                )
-            };
+            // each query still active against the box, the tests of `walk_in` (a pass down the
+            // leaf's columns for all of them measured slower: most nodes have few active)
             let (mut out_mask, mut in_mask) = (0u64, 0u64);
-            if active.count_ones() as usize * 4 >= m {
-                let mut outside = [false; LEAF];
-                let mut all_in = [true; LEAF];
+            let mut left = active;
+            while left != 0 {
+                let p = left.trailing_zeros() as usize;
+                left &= left - 1;
+                let (mut outside, mut all_in) = (false, true);
                 for c in 0..d {
-                    for p in 0..m {
-                        let (o, i) = test(p, c);
-                        outside[p] |= o;
-                        all_in[p] &= i;
-                    }
+                    let v = cols[c * m + p];
+                    let (below, above) = (v - lo[c], hi[c] - v);
+                    outside |= !inside::<STRICT>(-above, r[p]) | !inside::<STRICT>(-below, r[p]);
+                    all_in &= inside::<STRICT>(above, r[p]) & inside::<STRICT>(below, r[p]);
                 }
-                for p in 0..m {
-                    out_mask |= u64::from(outside[p]) << p;
-                    in_mask |= u64::from(all_in[p] & !outside[p]) << p;
-                }
-            } else {
-                let mut left = active;
-                while left != 0 {
-                    let p = left.trailing_zeros() as usize;
-                    left &= left - 1;
-                    let (mut o, mut i) = (false, true);
-                    for c in 0..d {
-                        let (oc, ic) = test(p, c);
-                        o |= oc;
-                        i &= ic;
-                    }
-                    out_mask |= u64::from(o) << p;
-                    in_mask |= u64::from(i & !o) << p;
-                }
+                out_mask |= u64::from(outside) << p;
+                in_mask |= u64::from(all_in & !outside) << p;
             }
             let size = (node.end - node.start) as usize;
             let mut whole = active & in_mask;
@@ -462,8 +438,7 @@ impl CountTree {
     ///
     /// A leaf's points search together: each first takes its neighbours in its own leaf,
     /// then the tree is walked once for all of them, a node's box tested against each query
-    /// still open (one pass down the leaf's columns while many are, one by one when few
-    /// are), and a query leaves the walk where the box is farther than its k-th best. The
+    /// still open, and a query leaves the walk where the box is farther than its k-th best. The
     /// k nearest by (distance, row) do not depend on the order points are offered in, so the
     /// lists equal [`CountTree::knn`]'s.
     pub(super) fn knn_all(
