@@ -195,6 +195,7 @@ impl CountTree {
         // so the stack never holds more than 34 nodes
         let mut stack = [0u32; 66];
         let mut top = usize::from(!self.nodes.is_empty());
+        let mut dist = [0.0f64; LEAF];
         while top > 0 {
             top -= 1;
             let k = stack[top] as usize;
@@ -217,7 +218,6 @@ impl CountTree {
             if all_in {
                 visit.whole(start, end);
             } else if node.left == u32::MAX {
-                let mut dist = [0.0f64; LEAF];
                 self.leaf_distances(q, start, end, &mut dist);
                 visit.leaf::<STRICT>(start, &dist[..end - start], r);
             } else {
@@ -287,6 +287,7 @@ impl CountTree {
         }
         let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
         let mut q = vec![0.0f64; d];
+        let mut dist = [0.0f64; LEAF];
         // depth-first, as `walk_in`, each entry with the queries still cut by the node
         let mut stack = [(0u32, 0u64); 66];
         let mut top = usize::from(!self.nodes.is_empty() && m > 0);
@@ -333,7 +334,6 @@ impl CountTree {
                     for (c, qc) in q.iter_mut().enumerate() {
                         *qc = cols[c * m + p];
                     }
-                    let mut dist = [0.0f64; LEAF];
                     self.leaf_distances(&q, start, end, &mut dist);
                     counts[p] += dist[..end - start]
                         .iter()
@@ -348,15 +348,22 @@ impl CountTree {
         }
     }
 
-    /// dist[p] = max_c |q_c − x_c| for the points of the leaf at tree positions start..end:
-    /// the value `distance` computes, down the leaf's contiguous columns.
+    /// dist[p] = max_c |q_c − x_c| for the points of the leaf at tree positions start..end
+    /// (the first end − start entries are overwritten): the value `distance` computes, down
+    /// the leaf's contiguous columns.
     #[inline(always)]
     fn leaf_distances(&self, q: &[f64], start: usize, end: usize, dist: &mut [f64; LEAF]) {
         let m = end - start;
         let block = &self.pts[start * self.d..end * self.d];
-        for (c, col) in block.chunks_exact(m).enumerate() {
+        let mut cols = block.chunks_exact(m);
+        if let Some(first) = cols.next() {
+            for (dp, &v) in dist[..m].iter_mut().zip(first) {
+                *dp = (q[0] - v).abs();
+            }
+        }
+        for (c, col) in cols.enumerate() {
             for (dp, &v) in dist[..m].iter_mut().zip(col) {
-                *dp = fmax(*dp, (q[c] - v).abs());
+                *dp = fmax(*dp, (q[c + 1] - v).abs());
             }
         }
     }
@@ -395,7 +402,7 @@ impl CountTree {
     }
 
     /// Offers the points of leaf `leaf` to `best`, the k nearest so far to q ascending by
-    /// (distance, row), skipping rows for which `skip` holds.
+    /// (distance, row), skipping rows for which `skip` holds (`dist`: scratch space).
     #[inline(always)]
     fn offer_leaf(
         &self,
@@ -404,12 +411,12 @@ impl CountTree {
         k: usize,
         best: &mut Vec<(f64, usize)>,
         skip: impl Fn(usize) -> bool,
+        dist: &mut [f64; LEAF],
     ) {
         let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
         let node = self.nodes[leaf];
         let (start, end) = (node.start as usize, node.end as usize);
-        let mut dist = [0.0f64; LEAF];
-        self.leaf_distances(q, start, end, &mut dist);
+        self.leaf_distances(q, start, end, dist);
         // most points are farther than the k-th best: one predictable test rejects them
         let mut bound = if best.len() == k {
             best[k - 1].0
@@ -494,6 +501,7 @@ impl CountTree {
             }
         };
         let mut best: Vec<Vec<(f64, usize)>> = (0..m).map(|_| Vec::with_capacity(k + 1)).collect();
+        let mut dist = [0.0f64; LEAF];
         if k == 0 {
             return best;
         }
@@ -502,7 +510,7 @@ impl CountTree {
         for p in 0..m {
             gather(&mut q, p);
             let row = rows[p] as usize;
-            self.offer_leaf(&q, leaf, k, &mut best[p], |j| skip(row, j));
+            self.offer_leaf(&q, leaf, k, &mut best[p], |j| skip(row, j), &mut dist);
             if best[p].len() == k {
                 bound[p] = best[p][k - 1].0;
             }
@@ -539,7 +547,7 @@ impl CountTree {
                     left &= left - 1;
                     gather(&mut q, p);
                     let row = rows[p] as usize;
-                    self.offer_leaf(&q, nk, k, &mut best[p], |j| skip(row, j));
+                    self.offer_leaf(&q, nk, k, &mut best[p], |j| skip(row, j), &mut dist);
                     if best[p].len() == k {
                         bound[p] = best[p][k - 1].0;
                     }
@@ -573,6 +581,7 @@ impl CountTree {
         let q = &q[..d];
         // the best k so far, ascending by (distance, row)
         let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        let mut dist = [0.0f64; LEAF];
         let mut stack = [(0u32, 0.0f64); 66];
         let mut top = usize::from(!self.nodes.is_empty() && k > 0);
         while top > 0 {
@@ -585,7 +594,7 @@ impl CountTree {
             }
             let node = self.nodes[node_k as usize];
             if node.left == u32::MAX {
-                self.offer_leaf(q, node_k as usize, k, &mut best, skip);
+                self.offer_leaf(q, node_k as usize, k, &mut best, skip, &mut dist);
             } else {
                 let (l, r) = (node.left, node.right);
                 let (dl, dr) = (
