@@ -334,9 +334,11 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
         }
     };
     let strict = cfg.algorithm == KsgAlgorithm::One;
-    let terms = ksg_pass(&joint, &marg, k, strict, radius, |_, counts| match cfg.algorithm {
-        KsgAlgorithm::One => counts.iter().map(|&c| psi.at(c + 1)).sum::<f64>(),
-        KsgAlgorithm::Two => counts.iter().map(|&c| psi.at(c.max(1))).sum::<f64>(),
+    let terms = ksg_pass(&joint, &marg, k, strict, radius, |_, counts| {
+        match cfg.algorithm {
+            KsgAlgorithm::One => counts.iter().map(|&c| psi.at(c + 1)).sum::<f64>(),
+            KsgAlgorithm::Two => counts.iter().map(|&c| psi.at(c.max(1))).sum::<f64>(),
+        }
     });
     let mm1 = (m - 1) as f64;
     let constant = match cfg.algorithm {

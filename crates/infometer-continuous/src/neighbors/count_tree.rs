@@ -475,7 +475,10 @@ impl CountTree {
         let mut by_row = vec![Vec::new(); self.ids.len()];
         for (&leaf, lists) in leaves.iter().zip(per_leaf) {
             let node = self.nodes[leaf as usize];
-            for (&row, list) in self.ids[node.start as usize..node.end as usize].iter().zip(lists) {
+            for (&row, list) in self.ids[node.start as usize..node.end as usize]
+                .iter()
+                .zip(lists)
+            {
                 by_row[row as usize] = list;
             }
         }
@@ -615,4 +618,3 @@ impl CountTree {
         best
     }
 }
-

@@ -305,9 +305,12 @@ impl<'a> Index<'a> {
         match &self.search {
             Search::Count(tree) => {
                 let mut all = tree.count_all(radius, strict);
-                all.par_iter_mut().enumerate().with_min_len(256).for_each(|(i, c)| {
-                    *c = self.without_window(i, self.s.row(i), *c, radius[i], strict);
-                });
+                all.par_iter_mut()
+                    .enumerate()
+                    .with_min_len(256)
+                    .for_each(|(i, c)| {
+                        *c = self.without_window(i, self.s.row(i), *c, radius[i], strict);
+                    });
                 all
             }
             _ => (0..self.s.n_samples())
@@ -588,7 +591,9 @@ mod tests {
                 };
                 let slow = Index::new(&s, Metric::MaxNorm, theiler, Backend::BruteForce);
                 // every row at once, each at its own radius (on the grid's distances and off)
-                let radii: Vec<f64> = (0..n).map(|i| [0.0, 0.5, 1.0, 1.7, 2.0, 3.0][i % 6]).collect();
+                let radii: Vec<f64> = (0..n)
+                    .map(|i| [0.0, 0.5, 1.0, 1.7, 2.0, 3.0][i % 6])
+                    .collect();
                 for strict in [true, false] {
                     let want: Vec<usize> =
                         (0..n).map(|i| slow.count(i, radii[i], strict)).collect();

@@ -10,11 +10,14 @@ use crate::Samples;
 ///
 /// Exactness: the run of positions within r of z is found with the same predicates as a 1-D
 /// radius count (`|fl(z − v)| < r`, or `≤ r`), and every other test is the max-norm block
-/// distance that brute force computes, so the counts are brute force's, bit for bit.
+/// distance that brute force computes (the maximum of the same |differences|, taken column
+/// by column), so the counts are brute force's, bit for bit.
 pub(super) struct Slab {
     line: SortedLine,
-    /// the joint rows in z order, row-major (width = the joint dimension)
-    rows: Vec<f64>,
+    /// each joint column in z order (column c at c·n..(c + 1)·n), so a run of positions is
+    /// a contiguous stretch of every column
+    cols: Vec<f64>,
+    n: usize,
     width: usize,
 }
 
@@ -37,11 +40,19 @@ impl Slab {
         for (i, o) in (0..joint.n_samples()).map(|i| (i, line.rank(i))) {
             order[o] = i as u32;
         }
-        let rows = order
-            .iter()
-            .flat_map(|&i| joint.row(i as usize).iter().copied())
-            .collect();
-        Some(Slab { line, rows, width })
+        let n = joint.n_samples();
+        let mut cols = vec![0.0; n * width];
+        for (p, &i) in order.iter().enumerate() {
+            for (c, &v) in joint.row(i as usize).iter().enumerate() {
+                cols[c * n + p] = v;
+            }
+        }
+        Some(Slab {
+            line,
+            cols,
+            n,
+            width,
+        })
     }
 
     /// Counts around row i (joint values q): points with |z − z_i| within `rz`, and of those
@@ -57,21 +68,34 @@ impl Slab {
         y: &Range<usize>,
         strict: bool,
     ) -> SlabCounts {
-        let inside = |d: f64, r: f64| if strict { d < r } else { d <= r };
         let (lo, hi) = self
             .line
             .range_at_rank(self.line.rank(i), q[self.width - 1], rz, strict);
-        let block = |row: &[f64], cols: &Range<usize>| {
-            row[cols.clone()]
-                .iter()
-                .zip(&q[cols.clone()])
-                .fold(0.0f64, |m, (a, b)| fmax(m, (b - a).abs()))
+        // the points of the run within r on the columns `cols`, 64 positions at a time, their
+        // running maxima down each contiguous column
+        let within = |cols: &Range<usize>, r: f64| {
+            const W: usize = 64;
+            let mut total = 0usize;
+            let mut acc = [0.0f64; W];
+            let mut start = lo;
+            while start < hi {
+                let len = (hi - start).min(W);
+                acc[..len].fill(0.0);
+                for c in cols.clone() {
+                    let col = &self.cols[c * self.n + start..c * self.n + start + len];
+                    for (a, &v) in acc[..len].iter_mut().zip(col) {
+                        *a = fmax(*a, (q[c] - v).abs());
+                    }
+                }
+                total += acc[..len]
+                    .iter()
+                    .map(|&d| usize::from(if strict { d < r } else { d <= r }))
+                    .sum::<usize>();
+                start += len;
+            }
+            total
         };
-        let (mut xz, mut yz) = (0usize, 0usize);
-        for row in self.rows[lo * self.width..hi * self.width].chunks_exact(self.width) {
-            xz += usize::from(inside(block(row, x), rx));
-            yz += usize::from(inside(block(row, y), ry));
-        }
+        let (xz, yz) = (within(x, rx), within(y, ry));
         SlabCounts { z: hi - lo, xz, yz }
     }
 }
