@@ -1,6 +1,9 @@
 //! Our max-norm k-d tree for 2 or more dimensions: exact k-NN in (distance, index) order, and radius counts that add whole boxes inside the ball without visiting their points.
 
-use super::fmax;
+use super::{Nearest, fmax};
+
+/// What [`CountTree::knn_map`] does with a row's neighbours: writes the row's slots.
+pub(super) type RowMap<'f> = dyn Fn(usize, &[(f64, usize)], &mut [f64]) + Sync + 'f;
 use crate::Samples;
 
 /// Points per leaf of [`CountTree`].
@@ -401,63 +404,47 @@ impl CountTree {
         m
     }
 
-    /// Offers the points of leaf `leaf` to `best`, the k nearest so far to q ascending by
-    /// (distance, row), skipping rows for which `skip` holds (`dist`: scratch space).
+    /// Offers the points of leaf `leaf`, at their distances from q, to `best`, skipping rows
+    /// for which `skip` holds (`dist`: scratch space).
     #[inline(always)]
     fn offer_leaf(
         &self,
         q: &[f64],
         leaf: usize,
-        k: usize,
-        best: &mut Vec<(f64, usize)>,
+        best: &mut Nearest,
         skip: impl Fn(usize) -> bool,
         dist: &mut [f64; LEAF],
     ) {
-        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
         let node = self.nodes[leaf];
         let (start, end) = (node.start as usize, node.end as usize);
         self.leaf_distances(q, start, end, dist);
-        // most points are farther than the k-th best: one predictable test rejects them
-        let mut bound = if best.len() == k {
-            best[k - 1].0
-        } else {
-            f64::INFINITY
-        };
         for (&dj, &j) in dist[..end - start].iter().zip(&self.ids[start..end]) {
-            if dj > bound {
-                continue;
-            }
-            let cand = (dj, j as usize);
-            if (best.len() == k && !less(cand, best[k - 1])) || skip(j as usize) {
-                continue;
-            }
-            let at = best.partition_point(|&b| less(b, cand));
-            best.insert(at, cand);
-            best.truncate(k);
-            if best.len() == k {
-                bound = best[k - 1].0;
-            }
+            best.offer(dj, j as usize, &skip);
         }
     }
 
-    /// The k nearest neighbours of every stored point, by row, each as [`CountTree::knn`]
-    /// gives it (rows j with `skip(row, j)` left out).
+    /// For every stored point, `f(row, its k nearest neighbours, out)`, the neighbours as
+    /// [`CountTree::knn`] gives them (rows j with `skip(row, j)` left out) and `out` the row's
+    /// `width` slots of the returned row-major table. The lists are not kept: the memory is
+    /// that of the table and of one leaf's lists per thread.
     ///
     /// A leaf's points search together: each first takes its neighbours in its own leaf,
     /// then the tree is walked once for all of them, a node's box tested against each query
     /// still open, and a query leaves the walk where the box is farther than its k-th best. The
     /// k nearest by (distance, row) do not depend on the order points are offered in, so the
     /// lists equal [`CountTree::knn`]'s.
-    pub(super) fn knn_all(
+    pub(super) fn knn_map(
         &self,
         k: usize,
         skip: &(dyn Fn(usize, usize) -> bool + Sync),
-    ) -> Vec<Vec<(f64, usize)>> {
+        width: usize,
+        f: &RowMap<'_>,
+    ) -> Vec<f64> {
         use rayon::prelude::*;
         let leaves: Vec<u32> = (0..self.nodes.len() as u32)
             .filter(|&n| self.nodes[n as usize].left == u32::MAX)
             .collect();
-        let per_leaf: Vec<Vec<Vec<(f64, usize)>>> = leaves
+        let per_leaf: Vec<Vec<f64>> = leaves
             .par_iter()
             .with_min_len(4)
             .map(|&leaf| {
@@ -469,23 +456,30 @@ impl CountTree {
                         }
                     };
                 }
-                dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+                let lists = dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+                let node = self.nodes[leaf as usize];
+                let rows = &self.ids[node.start as usize..node.end as usize];
+                let mut out = vec![0.0; rows.len() * width];
+                for ((&row, list), o) in rows.iter().zip(&lists).zip(out.chunks_mut(width.max(1))) {
+                    f(row as usize, list, &mut o[..width]);
+                }
+                out
             })
             .collect();
-        let mut by_row = vec![Vec::new(); self.ids.len()];
-        for (&leaf, lists) in leaves.iter().zip(per_leaf) {
+        let mut table = vec![0.0; self.ids.len() * width];
+        for (&leaf, out) in leaves.iter().zip(per_leaf) {
             let node = self.nodes[leaf as usize];
-            for (&row, list) in self.ids[node.start as usize..node.end as usize]
-                .iter()
-                .zip(lists)
-            {
-                by_row[row as usize] = list;
+            let rows = &self.ids[node.start as usize..node.end as usize];
+            for (p, &row) in rows.iter().enumerate() {
+                let row = row as usize;
+                table[row * width..(row + 1) * width]
+                    .copy_from_slice(&out[p * width..(p + 1) * width]);
             }
         }
-        by_row
+        table
     }
 
-    /// [`CountTree::knn_all`] for the points of one leaf, by their position in it.
+    /// The k-NN lists of one leaf's points ([`CountTree::knn_map`]), by position in the leaf.
     fn knn_leaf<const K: usize>(
         &self,
         leaf: usize,
@@ -503,20 +497,15 @@ impl CountTree {
                 *qc = cols[c * m + p];
             }
         };
-        let mut best: Vec<Vec<(f64, usize)>> = (0..m).map(|_| Vec::with_capacity(k + 1)).collect();
+        let mut best: Vec<Nearest> = (0..m).map(|_| Nearest::new(k)).collect();
         let mut dist = [0.0f64; LEAF];
         if k == 0 {
-            return best;
+            return best.into_iter().map(Nearest::into_vec).collect();
         }
-        // the k-th best distance of each query (+∞ until it has k)
-        let mut bound = [f64::INFINITY; LEAF];
         for p in 0..m {
             gather(&mut q, p);
             let row = rows[p] as usize;
-            self.offer_leaf(&q, leaf, k, &mut best[p], |j| skip(row, j), &mut dist);
-            if best[p].len() == k {
-                bound[p] = best[p][k - 1].0;
-            }
+            self.offer_leaf(&q, leaf, &mut best[p], |j| skip(row, j), &mut dist);
         }
         let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
         let mut stack = [(0u32, 0u64); 66];
@@ -537,7 +526,7 @@ impl CountTree {
                 let p = left.trailing_zeros() as usize;
                 left &= left - 1;
                 gather(&mut q, p);
-                open |= u64::from(self.box_distance::<K>(&q, nk) <= bound[p]) << p;
+                open |= u64::from(self.box_distance::<K>(&q, nk) <= best[p].bound()) << p;
             }
             if open == 0 {
                 continue;
@@ -550,10 +539,7 @@ impl CountTree {
                     left &= left - 1;
                     gather(&mut q, p);
                     let row = rows[p] as usize;
-                    self.offer_leaf(&q, nk, k, &mut best[p], |j| skip(row, j), &mut dist);
-                    if best[p].len() == k {
-                        bound[p] = best[p][k - 1].0;
-                    }
+                    self.offer_leaf(&q, nk, &mut best[p], |j| skip(row, j), &mut dist);
                 }
             } else {
                 // the child holding the queries' own leaf is walked first (pushed last)
@@ -571,7 +557,7 @@ impl CountTree {
                 top += 2;
             }
         }
-        best
+        best.into_iter().map(Nearest::into_vec).collect()
     }
 
     fn knn_in<const K: usize>(
@@ -582,8 +568,7 @@ impl CountTree {
     ) -> Vec<(f64, usize)> {
         let d = if K == 0 { self.d } else { K };
         let q = &q[..d];
-        // the best k so far, ascending by (distance, row)
-        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        let mut best = Nearest::new(k);
         let mut dist = [0.0f64; LEAF];
         let mut stack = [(0u32, 0.0f64); 66];
         let mut top = usize::from(!self.nodes.is_empty() && k > 0);
@@ -592,12 +577,12 @@ impl CountTree {
             let (node_k, near) = stack[top];
             // a box strictly farther than the k-th best holds nothing that could enter
             // (ties at equal distance may, with a smaller row, so they are still visited)
-            if best.len() == k && near > best[k - 1].0 {
+            if near > best.bound() {
                 continue;
             }
             let node = self.nodes[node_k as usize];
             if node.left == u32::MAX {
-                self.offer_leaf(q, node_k as usize, k, &mut best, skip, &mut dist);
+                self.offer_leaf(q, node_k as usize, &mut best, skip, &mut dist);
             } else {
                 let (l, r) = (node.left, node.right);
                 let (dl, dr) = (
@@ -615,6 +600,6 @@ impl CountTree {
                 top += 2;
             }
         }
-        best
+        best.into_vec()
     }
 }

@@ -1,7 +1,7 @@
 //! Exact k-NN in two max-norm dimensions on a grid whose column and row edges are quantiles of each coordinate: about two points per cell wherever the data are, and rings of cells searched outward until no nearer point can remain.
 
-use super::fmax;
 use super::sorted_line::SortedLine;
+use super::{Nearest, fmax};
 use crate::Samples;
 
 /// Points per cell the grid aims at (on average over the whole grid).
@@ -204,41 +204,26 @@ impl Grid2 {
         skip: impl Fn(usize) -> bool,
     ) -> Vec<(f64, usize)> {
         let q = [q[0], q[1]];
-        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
-        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        let mut best = Nearest::new(k);
         if k == 0 {
-            return best;
+            return best.into_vec();
         }
-        // the k-th best distance so far (+∞ until there are k): farther points cannot enter
-        let mut bound = f64::INFINITY;
         for r in 0..self.g {
             if r > 0 {
                 let lb = self.beyond(q, cx, cy, r);
                 // ties at the k-th distance may still enter with a smaller row
-                if lb > bound {
+                if lb > best.bound() {
                     break;
                 }
             }
             self.ring(cx, cy, r, |a, b| {
                 for p in a..b {
                     let d = fmax((q[0] - self.xs[p]).abs(), (q[1] - self.ys[p]).abs());
-                    if d > bound {
-                        continue;
-                    }
-                    let cand = (d, self.ids[p] as usize);
-                    if (best.len() == k && !less(cand, best[k - 1])) || skip(cand.1) {
-                        continue;
-                    }
-                    let at = best.partition_point(|&b| less(b, cand));
-                    best.insert(at, cand);
-                    best.truncate(k);
-                    if best.len() == k {
-                        bound = best[k - 1].0;
-                    }
+                    best.offer(d, self.ids[p] as usize, &skip);
                 }
             });
         }
-        best
+        best.into_vec()
     }
 
     /// Rows with max-norm distance < r (strict) or ≤ r from q, in cell order.

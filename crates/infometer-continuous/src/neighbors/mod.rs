@@ -45,6 +45,62 @@ pub(crate) fn fmax(a: f64, b: f64) -> f64 {
     if b > a { b } else { a }
 }
 
+/// The k nearest points found so far, ascending by (distance, row): the one place a search
+/// offers a candidate, so every search keeps exactly the first k of a brute-force sort.
+pub(crate) struct Nearest {
+    k: usize,
+    list: Vec<(f64, usize)>,
+    /// the k-th distance so far: +∞ until there are k (−∞ when k = 0, so nothing enters)
+    bound: f64,
+}
+
+impl Nearest {
+    /// None found yet.
+    pub(crate) fn new(k: usize) -> Self {
+        Nearest {
+            k,
+            list: Vec::with_capacity(k + 1),
+            bound: if k == 0 {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+        }
+    }
+
+    /// The k-th distance so far (+∞ until there are k): a point farther cannot enter; one at
+    /// that distance may, with a smaller row.
+    #[inline(always)]
+    pub(crate) fn bound(&self) -> f64 {
+        self.bound
+    }
+
+    /// Offers row j at distance d; rows for which `skip` holds never enter.
+    #[inline(always)]
+    pub(crate) fn offer(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool) {
+        // most candidates are farther than the k-th best: one predictable test rejects them
+        if d > self.bound {
+            return;
+        }
+        let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+        let cand = (d, j);
+        if (self.list.len() == self.k && !less(cand, self.list[self.k - 1])) || skip(j) {
+            return;
+        }
+        let at = self.list.partition_point(|&b| less(b, cand));
+        self.list.insert(at, cand);
+        self.list.truncate(self.k);
+        if self.list.len() == self.k {
+            self.bound = self.list[self.k - 1].0;
+        }
+    }
+
+    /// The neighbours, ascending by (distance, row).
+    pub(crate) fn into_vec(self) -> Vec<(f64, usize)> {
+        self.list
+    }
+}
+
 /// Distance between two points under the metric.
 #[inline]
 pub(crate) fn distance(a: &[f64], b: &[f64], metric: Metric) -> f64 {
@@ -77,6 +133,9 @@ enum Search {
     /// grid (its radius counts scan rings of cells, correct but not tuned).
     Grid(Grid2),
 }
+
+/// The largest k the counting tree answers a leaf's worth of queries at once for.
+const BATCH_K: usize = 256;
 
 /// Below this many points a k-NN index stays a tree: the grid's gain is in large sets.
 const GRID_MIN: usize = 256;
@@ -276,25 +335,38 @@ impl<'a> Index<'a> {
         self.without_window(i, q, all, r, strict)
     }
 
-    /// [`Index::knn`] for every row, by row. The counting tree searches a leaf's worth of
-    /// queries at once ([`CountTree::knn_all`]); the other searches query row by row, in
-    /// [`Index::query_order`].
-    pub(crate) fn knn_all(&self, k: usize) -> Vec<Vec<(f64, usize)>> {
+    /// For every row, `f(row, its k nearest neighbours, out)`, the neighbours as
+    /// [`Index::knn`] gives them and `out` the row's `width` slots of the returned row-major
+    /// table; the lists themselves are not kept, so the memory does not grow with k. The
+    /// counting tree searches a leaf's worth of queries at once ([`CountTree::knn_map`]) for
+    /// k up to 256 (its lists for a leaf are then at most 64 × 257 entries); otherwise the
+    /// rows are searched one by one, in [`Index::query_order`].
+    pub(crate) fn knn_map<F>(&self, k: usize, width: usize, f: F) -> Vec<f64>
+    where
+        F: Fn(usize, &[(f64, usize)], &mut [f64]) + Sync,
+    {
         use rayon::prelude::*;
-        if let Search::Count(tree) = &self.search {
-            return tree.knn_all(k, &|i, j| self.excluded(i, j));
+        if let Search::Count(tree) = &self.search
+            && k <= BATCH_K
+        {
+            return tree.knn_map(k, &|i, j| self.excluded(i, j), width, &f);
         }
         let order = self.query_order();
-        let lists: Vec<Vec<(f64, usize)>> = order
+        let by_position: Vec<f64> = order
             .par_iter()
             .with_min_len(64)
-            .map(|&i| self.knn(i, k))
+            .flat_map_iter(|&i| {
+                let mut out = vec![0.0; width];
+                f(i, &self.knn(i, k), &mut out);
+                out
+            })
             .collect();
-        let mut by_row = vec![Vec::new(); order.len()];
-        for (&i, list) in order.iter().zip(lists) {
-            by_row[i] = list;
+        let mut table = vec![0.0; order.len() * width];
+        for (p, &i) in order.iter().enumerate() {
+            table[i * width..(i + 1) * width]
+                .copy_from_slice(&by_position[p * width..(p + 1) * width]);
         }
-        by_row
+        table
     }
 
     /// [`Index::count`] for every row at its own radius (`radius[i]` for row i), by row. The
@@ -478,9 +550,9 @@ impl<'a> Conditional<'a> {
 /// The work follows the data. In 1+1 (the quantile grid and two sorted lines) each query runs
 /// whole at its grid position, its coordinates and cell read there and each variable's value
 /// and rank gathered into grid order first, so no query reads a row at random (at 1e5 points
-/// those reads, not the searches, were most of the time). Otherwise every row's neighbours
-/// are found first ([`Index::knn_all`]), then every radius, and each variable counts all its
-/// rows in one go ([`Index::count_all`]); the counting tree serves both a leaf's worth of
+/// those reads, not the searches, were most of the time). Otherwise every row's radii are
+/// found first from its neighbours ([`Index::knn_map`]), and each variable then counts all
+/// its rows in one go ([`Index::count_all`]); the counting tree serves both a leaf's worth of
 /// queries at a time.
 pub(crate) fn ksg_pass<R, T>(
     joint: &Index<'_>,
@@ -539,17 +611,12 @@ where
         }
         return terms;
     }
-    // every row's neighbours, then its radii, row-major by row
-    let nn = joint.knn_all(k);
-    let radii: Vec<f64> = nn
-        .par_iter()
-        .enumerate()
-        .with_min_len(256)
-        .flat_map_iter(|(row, nn)| {
-            let radius = &radius;
-            (0..m).map(move |v| radius(row, nn, v))
-        })
-        .collect();
+    // every row's radii, row-major by row, from its neighbours
+    let radii = joint.knn_map(k, m, |row, nn, out| {
+        for (v, o) in out.iter_mut().enumerate() {
+            *o = radius(row, nn, v);
+        }
+    });
     let mut counts = vec![0usize; n * m];
     for (v, ix) in marg.iter().enumerate() {
         let r: Vec<f64> = (0..n).map(|row| radii[row * m + v]).collect();
@@ -568,18 +635,33 @@ where
 mod tests {
     use super::*;
 
+    /// Every row's k-NN list through [`Index::knn_map`] (distance and row as two slots each),
+    /// checked on the way against [`Index::knn`] for the same row.
+    fn knn_table(index: &Index<'_>, k: usize) -> Vec<f64> {
+        index.knn_map(k, 2 * k, |i, nn, out| {
+            assert_eq!(nn, index.knn(i, k).as_slice(), "row {i}");
+            for (o, &(d, j)) in out.chunks_mut(2).zip(nn) {
+                o.copy_from_slice(&[d, j as f64]);
+            }
+        })
+    }
+
+    /// A seeded xorshift64 stream, for test data.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Every count and neighbour list of the fast index equals brute force: tie-heavy integer grids where radii
     /// fall exactly on distances, strict and not, with and without a Theiler window, in 1, 2, 3
     /// and 18 dimensions (the last has no kiddo tree).
     #[test]
     fn counts_and_neighbours_equal_brute_force_on_ties() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for (d, n) in [(1usize, 400usize), (2, 300), (2, 1200), (3, 250), (18, 120)] {
             let data: Vec<f64> = (0..n * d).map(|_| (next() % 5) as f64).collect();
             let s = Samples::new(n, d, data).unwrap();
@@ -599,9 +681,16 @@ mod tests {
                         (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
                     assert_eq!(fast.count_all(&radii, strict), want, "d={d} W={theiler}");
                 }
-                for k in [1usize, 4] {
-                    let want: Vec<Vec<(f64, usize)>> = (0..n).map(|i| slow.knn(i, k)).collect();
-                    assert_eq!(fast.knn_all(k), want, "d={d} W={theiler} k={k}");
+                // k = 300 is past the batched walk's limit: the rows one by one
+                for k in [1usize, 4, 300]
+                    .into_iter()
+                    .filter(|&k| k + 2 * theiler < n)
+                {
+                    assert_eq!(
+                        knn_table(&fast, k),
+                        knn_table(&slow, k),
+                        "d={d} W={theiler} k={k}"
+                    );
                 }
                 for i in (0..n).step_by(7) {
                     for k in [1usize, 3, 10] {
@@ -633,13 +722,7 @@ mod tests {
     /// −0 beside +0, with and without a Theiler window.
     #[test]
     fn shared_build_equals_separate_builds() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for n in [256usize, 700] {
             let col = |next: &mut dyn FnMut() -> u64| -> Samples {
                 let v: Vec<f64> = (0..n)
@@ -779,8 +862,7 @@ mod tests {
                 let want: Vec<usize> = (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
                 proptest::prop_assert_eq!(fast.count_all(&radii, strict), want);
             }
-            let want: Vec<Vec<(f64, usize)>> = (0..n).map(|i| slow.knn(i, k)).collect();
-            proptest::prop_assert_eq!(fast.knn_all(k), want);
+            proptest::prop_assert_eq!(knn_table(&fast, k), knn_table(&slow, k));
             // radii on the grid's own distances, and the random one
             for r in [r, (r * 2.0).round() * 0.5] {
                 for i in 0..n {
