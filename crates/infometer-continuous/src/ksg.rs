@@ -322,7 +322,7 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     // KSG1: every variable counts strictly inside the k-th joint distance; KSG2: within or
     // on the largest distance of the k neighbours in that variable's own block
     let radius = |i: usize, nn: &[(f64, usize)], b: usize| {
-        if nn[k - 1].0 == 0.0 {
+        if b == 0 && nn[k - 1].0 == 0.0 {
             zero.store(true, Ordering::Relaxed);
         }
         match cfg.algorithm {

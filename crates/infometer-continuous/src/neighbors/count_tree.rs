@@ -36,6 +36,26 @@ fn inside<const STRICT: bool>(d: f64, r: f64) -> bool {
     if STRICT { d < r } else { d <= r }
 }
 
+/// The box lo..hi against the ball of radius r around q (q's coordinate c is `q(c)`):
+/// (every point of the box outside the ball, every point inside it). All axes are taken
+/// without a branch (`&`, `|`), so the loop unrolls into straight-line code.
+#[inline(always)]
+fn box_test<const STRICT: bool>(
+    lo: &[f64],
+    hi: &[f64],
+    r: f64,
+    q: impl Fn(usize) -> f64,
+) -> (bool, bool) {
+    let (mut outside, mut all_in) = (false, true);
+    for (c, (&l, &h)) in lo.iter().zip(hi).enumerate() {
+        let (below, above) = (q(c) - l, h - q(c));
+        // every point of the box is at least −above (or −below) away on this axis
+        outside |= !inside::<STRICT>(-above, r) | !inside::<STRICT>(-below, r);
+        all_in &= inside::<STRICT>(above, r) & inside::<STRICT>(below, r);
+    }
+    (outside, all_in)
+}
+
 /// What a radius walk does with the points it finds.
 trait Visit {
     /// Tree positions a..b, a whole box inside the ball.
@@ -205,15 +225,7 @@ impl CountTree {
             let node = self.nodes[k];
             let b = &self.bounds[2 * d * k..2 * d * (k + 1)];
             let (lo, hi) = (&b[..d], &b[d..]);
-            let mut all_in = true;
-            let mut outside = false;
-            // all axes without a branch (`&`, `|`): the loop unrolls into straight-line code
-            for c in 0..d {
-                let (below, above) = (q[c] - lo[c], hi[c] - q[c]);
-                // every point of the box is at least −above (or −below) away on this axis
-                outside |= !inside::<STRICT>(-above, r) | !inside::<STRICT>(-below, r);
-                all_in &= inside::<STRICT>(above, r) & inside::<STRICT>(below, r);
-            }
+            let (outside, all_in) = box_test::<STRICT>(lo, hi, r, |c| q[c]);
             if outside {
                 continue;
             }
@@ -308,13 +320,7 @@ impl CountTree {
             while left != 0 {
                 let p = left.trailing_zeros() as usize;
                 left &= left - 1;
-                let (mut outside, mut all_in) = (false, true);
-                for c in 0..d {
-                    let v = cols[c * m + p];
-                    let (below, above) = (v - lo[c], hi[c] - v);
-                    outside |= !inside::<STRICT>(-above, r[p]) | !inside::<STRICT>(-below, r[p]);
-                    all_in &= inside::<STRICT>(above, r[p]) & inside::<STRICT>(below, r[p]);
-                }
+                let (outside, all_in) = box_test::<STRICT>(lo, hi, r[p], |c| cols[c * m + p]);
                 out_mask |= u64::from(outside) << p;
                 in_mask |= u64::from(all_in & !outside) << p;
             }
