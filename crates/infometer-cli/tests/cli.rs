@@ -1,6 +1,9 @@
 //! End-to-end runs of the `infometer` binary: JSON fields, `--out` arrays, and one-line errors.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::tmpdir;
+
+use std::path::Path;
 use std::process::Command;
 
 use infometer_cli::npy::{npy_bytes_f64, parse_npy};
@@ -11,13 +14,6 @@ fn bin() -> Command {
 
 fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("infometer-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Runs the binary; returns (success, stdout, stderr).

@@ -53,6 +53,15 @@ fn labels_npy(shape: &[usize], v: &[f64]) -> Vec<u8> {
     b
 }
 
+/// `infometer compare --a A --b B --labels L --json` with `extra` flags; its JSON.
+fn compare_json(a: &str, b: &str, l: &str, extra: &[&str]) -> Value {
+    ok(&[
+        &["compare", "--a", a, "--b", b, "--labels", l, "--json"][..],
+        extra,
+    ]
+    .concat())
+}
+
 fn est(v: &Value, m: &str) -> f64 {
     v[m]["estimate"].as_f64().unwrap()
 }
@@ -61,18 +70,7 @@ fn est(v: &Value, m: &str) -> f64 {
 fn estimates_equal_two_logits_runs() {
     let d = tmpdir("compare-twin");
     let [a, b, l] = corpus(&d, 12, 9, 7, 1);
-    let c = ok(&[
-        "compare",
-        "--a",
-        &a,
-        "--b",
-        &b,
-        "--labels",
-        &l,
-        "--json",
-        "--resamples",
-        "999",
-    ]);
+    let c = compare_json(&a, &b, &l, &["--resamples", "999"]);
     let la = ok(&["logits", "--logits", &a, "--labels", &l, "--json"]);
     let lb = ok(&["logits", "--logits", &b, "--labels", &l, "--json"]);
     let (na, nb) = (
@@ -121,35 +119,13 @@ fn estimates_equal_two_logits_runs() {
 fn swapping_flips_signs_and_identical_models_give_p_one() {
     let d = tmpdir("compare-swap");
     let [a, b, l] = corpus(&d, 10, 6, 5, 2);
-    let ab = ok(&[
-        "compare",
-        "--a",
-        &a,
-        "--b",
-        &b,
-        "--labels",
-        &l,
-        "--json",
-        "--resamples",
-        "499",
-    ]);
-    let ba = ok(&[
-        "compare",
-        "--a",
-        &b,
-        "--b",
-        &a,
-        "--labels",
-        &l,
-        "--json",
-        "--resamples",
-        "499",
-    ]);
+    let ab = compare_json(&a, &b, &l, &["--resamples", "499"]);
+    let ba = compare_json(&b, &a, &l, &["--resamples", "499"]);
     for m in ["delta_nll", "delta_brier", "delta_ece"] {
         assert_eq!(est(&ab, m), -est(&ba, m), "{m}");
     }
     assert_eq!(ab["sign_flip"]["p_value"], ba["sign_flip"]["p_value"]);
-    let same = ok(&["compare", "--a", &a, "--b", &a, "--labels", &l, "--json"]);
+    let same = compare_json(&a, &a, &l, &[]);
     assert_eq!(est(&same, "delta_nll"), 0.0);
     assert_eq!(est(&same, "perplexity_ratio"), 1.0);
     assert_eq!(same["sign_flip"]["p_value"], 1.0);
@@ -160,18 +136,7 @@ fn swapping_flips_signs_and_identical_models_give_p_one() {
 fn shards_change_nothing() {
     let d = tmpdir("compare-shards");
     let [a, b, l] = corpus(&d, 8, 5, 4, 3);
-    let whole = ok(&[
-        "compare",
-        "--a",
-        &a,
-        "--b",
-        &b,
-        "--labels",
-        &l,
-        "--json",
-        "--resamples",
-        "299",
-    ]);
+    let whole = compare_json(&a, &b, &l, &["--resamples", "299"]);
     // split each file into docs 0..3 and 3..8
     let read = |p: &str| {
         infometer_cli::npy::parse_npy(&std::fs::read(p).unwrap())
@@ -226,38 +191,22 @@ fn one_long_text_with_blocks() {
         &["compare", "--a", &a, "--b", &b, "--labels", &l],
         "--resample blocks",
     );
-    let v = ok(&[
-        "compare",
-        "--a",
+    let v = compare_json(
         &a,
-        "--b",
         &b,
-        "--labels",
         &l,
-        "--json",
-        "--resample",
-        "blocks",
-        "--block-len",
-        "20",
-        "--resamples",
-        "299",
-    ]);
+        &[
+            "--resample",
+            "blocks",
+            "--block-len",
+            "20",
+            "--resamples",
+            "299",
+        ],
+    );
     assert_eq!(v["n_clusters"], 20);
     assert_eq!(v["delta_ece"], Value::Null);
-    let t = ok(&[
-        "compare",
-        "--a",
-        &a,
-        "--b",
-        &b,
-        "--labels",
-        &l,
-        "--json",
-        "--resample",
-        "tokens",
-        "--resamples",
-        "299",
-    ]);
+    let t = compare_json(&a, &b, &l, &["--resample", "tokens", "--resamples", "299"]);
     assert!(
         t["warnings"][0]
             .as_str()
@@ -279,90 +228,25 @@ fn bad_input_gets_one_line() {
         &["compare", "--a", &a, "--b", &b, &b, "--labels", &l],
         "--b: 2 file(s) for 1",
     );
-    refused(
-        &[
-            "compare",
-            "--a",
-            &a,
-            "--b",
-            &b,
-            "--labels",
-            &l,
-            "--resamples",
-            "0",
-        ],
-        "--resamples 0",
-    );
-    refused(
-        &[
-            "compare",
-            "--a",
-            &a,
-            "--b",
-            &b,
-            "--labels",
-            &l,
-            "--resamples",
-            "100001",
-        ],
-        "--resamples 100001",
-    );
-    refused(
-        &[
-            "compare",
-            "--a",
-            &a,
-            "--b",
-            &b,
-            "--labels",
-            &l,
-            "--interval",
-            "normal",
-        ],
-        "--interval normal",
-    );
-    refused(
-        &[
-            "compare",
-            "--a",
-            &a,
-            "--b",
-            &b,
-            "--labels",
-            &l,
-            "--block-len",
-            "3",
-        ],
-        "--block-len",
-    );
-    for (flag, value, want) in [
-        ("--bins", "1001", "--bins 1001: must lie in 1..=1000"),
-        ("--bins", "0", "--bins 0"),
-        ("--seed", "-1", "--seed"),
-        ("--resamples", "-5", "--resamples"),
+    // each bad flag value after the same three inputs
+    let base = ["compare", "--a", &a, "--b", &b, "--labels", &l];
+    for (flags, want) in [
+        (&["--resamples", "0"][..], "--resamples 0"),
+        (&["--resamples", "100001"], "--resamples 100001"),
+        (&["--interval", "normal"], "--interval normal"),
+        (&["--block-len", "3"], "--block-len"),
+        (&["--bins", "1001"], "--bins 1001: must lie in 1..=1000"),
+        (&["--bins", "0"], "--bins 0"),
+        (&["--seed", "-1"], "--seed"),
+        (&["--resamples", "-5"], "--resamples"),
+        // a block longer than half the scored tokens names --block-len
+        (
+            &["--resample", "blocks", "--block-len", "11"],
+            "--block-len 11: must be at most half the 20 scored tokens",
+        ),
     ] {
-        refused(
-            &["compare", "--a", &a, "--b", &b, "--labels", &l, flag, value],
-            want,
-        );
+        refused(&[&base[..], flags].concat(), want);
     }
-    // a block longer than half the scored tokens names --block-len
-    refused(
-        &[
-            "compare",
-            "--a",
-            &a,
-            "--b",
-            &b,
-            "--labels",
-            &l,
-            "--resample",
-            "blocks",
-            "--block-len",
-            "11",
-        ],
-        "--block-len 11: must be at most half the 20 scored tokens",
-    );
     // every token ignored
     let all_ignored = d.join("ignored.npy");
     std::fs::write(&all_ignored, labels_npy(&[4, 5], &[-100.0; 20])).unwrap();
@@ -392,20 +276,7 @@ fn out_folder_holds_the_per_token_arrays() {
     let [a, b, l] = corpus(&d, 4, 6, 5, 8);
     let out = d.join("tokens");
     let o = out.to_str().unwrap();
-    let v = ok(&[
-        "compare",
-        "--a",
-        &a,
-        "--b",
-        &b,
-        "--labels",
-        &l,
-        "--json",
-        "--resamples",
-        "99",
-        "--out",
-        o,
-    ]);
+    let v = compare_json(&a, &b, &l, &["--resamples", "99", "--out", o]);
     assert_eq!(v["files"].as_array().unwrap().len(), 5);
     let read = |p: std::path::PathBuf| {
         let t = infometer_cli::npy::parse_npy(&std::fs::read(p).unwrap()).unwrap();

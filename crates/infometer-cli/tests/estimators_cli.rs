@@ -1,20 +1,7 @@
 //! The estimator commands (`mi`, `te`, `entropy`, `multi-info`) driven through the binary.
 
-use std::process::Command;
-
-fn run(args: &[&str]) -> (bool, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let v = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
-    (
-        out.status.success(),
-        v,
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
+mod common;
+use common::*;
 
 /// One check for the refusal family: each command fails with one line holding its needle.
 fn check_refusals(cases: &[(Vec<&str>, &str)]) {

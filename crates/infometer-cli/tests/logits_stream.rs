@@ -1,40 +1,15 @@
 //! Streaming, shards, mergeable states and causal-LM alignment of `infometer logits`: each equals one whole pass.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use infometer_cli::npy::{Data, npy_bytes_f64, parse_npy};
 use serde_json::Value;
 
 fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("infometer-stream-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Runs the binary: (success, parsed stdout, stderr).
-fn run(args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_infometer"))
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (
-        out.status.success(),
-        v,
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn ok(args: &[&str]) -> Value {
-    let (good, v, err) = run(args);
-    assert!(good, "{args:?}: {err}");
-    v
 }
 
 /// Writes an npy of `descr` ("<f4", "<i8") with the header layout of `npy_bytes_f64`.

@@ -82,14 +82,7 @@ fn equals_twin_stacked_files_and_chunks() {
         "--chunk-rows",
         "5",
     ]);
-    for k in [
-        "total",
-        "aleatoric",
-        "mutual_information",
-        "rmi",
-        "epkl",
-        "max_prob",
-    ] {
+    for k in infometer_core::EnsembleMeasures::COLUMNS {
         assert_eq!(files[k], st[k], "{k}");
         assert!(
             (files[k].as_f64().unwrap() - chunked[k].as_f64().unwrap()).abs() < 1e-12,
