@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::neighbors::{Backend, Conditional, Index, Metric, ksg_pass};
+use crate::neighbors::{Backend, Conditional, Index, Metric, Radii, ksg_pass};
 use crate::samples::check_same_n;
 use crate::{ContinuousError, Result, Samples};
 
@@ -318,23 +318,18 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     let blocks = Blocks::new(vars)?;
     let (joint, marg) = Index::joint_and_marginals(&blocks.joint, vars, cfg.theiler, cfg.backend);
     let psi = Digamma::new(n + 1);
-    let zero = AtomicBool::new(false);
     // KSG1: every variable counts strictly inside the k-th joint distance; KSG2: within or
     // on the largest distance of the k neighbours in that variable's own block
-    let radius = |i: usize, nn: &[(f64, usize)], b: usize| {
-        if b == 0 && nn[k - 1].0 == 0.0 {
-            zero.store(true, Ordering::Relaxed);
-        }
-        match cfg.algorithm {
-            KsgAlgorithm::One => nn[k - 1].0,
-            KsgAlgorithm::Two => nn
-                .iter()
+    let radii = match cfg.algorithm {
+        KsgAlgorithm::One => Radii::KthJoint,
+        KsgAlgorithm::Two => Radii::FromNeighbours(|i: usize, nn: &[(f64, usize)], b: usize| {
+            nn.iter()
                 .map(|&(_, j)| blocks.block_dist(b, i, j))
-                .fold(0.0f64, f64::max),
-        }
+                .fold(0.0f64, f64::max)
+        }),
     };
     let strict = cfg.algorithm == KsgAlgorithm::One;
-    let terms = ksg_pass(&joint, &marg, k, strict, radius, |_, counts| {
+    let pass = ksg_pass(&joint, &marg, k, strict, radii, |_, counts| {
         match cfg.algorithm {
             KsgAlgorithm::One => counts.iter().map(|&c| psi.at(c + 1)).sum::<f64>(),
             KsgAlgorithm::Two => counts.iter().map(|&c| psi.at(c.max(1))).sum::<f64>(),
@@ -347,8 +342,8 @@ pub(crate) fn ksg_multi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTer
     };
     Ok(KsgTerms {
         constant,
-        terms,
-        zero_distance: zero.into_inner(),
+        terms: pass.terms,
+        zero_distance: pass.zero_distance,
     })
 }
 

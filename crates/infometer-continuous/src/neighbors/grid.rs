@@ -1,7 +1,7 @@
 //! Exact k-NN in two max-norm dimensions on a grid whose column and row edges are quantiles of each coordinate: about two points per cell wherever the data are, and rings of cells searched outward until no nearer point can remain.
 
 use super::sorted_line::SortedLine;
-use super::{Nearest, fmax};
+use super::{Collect, KthDistance, Nearest, fmax};
 use crate::Samples;
 
 /// Points per cell the grid aims at (on average over the whole grid).
@@ -111,6 +111,24 @@ impl Grid2 {
         &self.ids
     }
 
+    /// Every stored position, tile by tile (tiles of `tile` × `tile` cells, each tile's cells
+    /// row by row): queries taken in this order touch a small range of each coordinate's
+    /// ranks at a time, where the row-by-row order sweeps every column once per row.
+    pub(super) fn tiled_positions(&self, tile: usize) -> Vec<u32> {
+        let (g, tile) = (self.g, tile.max(1));
+        let mut out = Vec::with_capacity(self.ids.len());
+        for ty in (0..g).step_by(tile) {
+            for tx in (0..g).step_by(tile) {
+                let x1 = (tx + tile).min(g);
+                for y in ty..(ty + tile).min(g) {
+                    let (a, b) = (self.start[y * g + tx], self.start[y * g + x1]);
+                    out.extend(a..b);
+                }
+            }
+        }
+        out
+    }
+
     /// Column (or row) of a coordinate.
     fn slot(edges: &[f64], v: f64) -> usize {
         edges.partition_point(|&e| e <= v)
@@ -180,34 +198,66 @@ impl Grid2 {
         skip: impl Fn(usize) -> bool,
     ) -> Vec<(f64, usize)> {
         let cell = (Self::slot(&self.xe, q[0]), Self::slot(&self.ye, q[1]));
-        self.knn_from(q, cell, k, skip)
+        self.knn_from(q, cell, k, skip).into_vec()
     }
 
-    /// [`Grid2::knn`] for the stored point at position p (of [`Grid2::order`]): its
-    /// coordinates and cell are read there, not looked up by row.
-    pub(super) fn knn_at(
+    /// `f(the k nearest neighbours)` of the stored point at position p (of
+    /// [`Grid2::order`]), as [`Grid2::knn`] gives them: its coordinates and cell are read
+    /// there, not looked up by row, and the list is not allocated.
+    pub(super) fn knn_at_with<R>(
         &self,
         p: usize,
         k: usize,
         skip: impl Fn(usize) -> bool,
-    ) -> Vec<(f64, usize)> {
+        f: impl FnOnce(&[(f64, usize)]) -> R,
+    ) -> R {
         let c = self.cell_at[p] as usize;
         self.knn_from(&[self.xs[p], self.ys[p]], (c % self.g, c / self.g), k, skip)
+            .with_list(f)
     }
 
-    /// The search from q's cell (cx, cy) outward.
+    /// The k-th smallest distance from the stored point at position p to the rows j without
+    /// `skip(j)`: [`Grid2::knn_at_with`]'s k-th distance, found without keeping the list
+    /// (+∞ with fewer than k such rows).
+    pub(super) fn kth_distance_at(&self, p: usize, k: usize, skip: impl Fn(usize) -> bool) -> f64 {
+        let c = self.cell_at[p] as usize;
+        let (q, cell) = ([self.xs[p], self.ys[p]], (c % self.g, c / self.g));
+        match KthDistance::new(k) {
+            Some(mut best) => {
+                self.search(&q, cell, &mut best, skip);
+                best.kth()
+            }
+            None => self.knn_at_with(p, k, skip, |nn| {
+                nn.get(k.wrapping_sub(1)).map_or(f64::INFINITY, |x| x.0)
+            }),
+        }
+    }
+
+    /// The search from q's cell (cx, cy) outward, keeping the k nearest.
     fn knn_from(
         &self,
         q: &[f64],
-        (cx, cy): (usize, usize),
+        cell: (usize, usize),
         k: usize,
         skip: impl Fn(usize) -> bool,
-    ) -> Vec<(f64, usize)> {
-        let q = [q[0], q[1]];
+    ) -> Nearest {
         let mut best = Nearest::new(k);
-        if k == 0 {
-            return best.into_vec();
+        if k > 0 {
+            self.search(q, cell, &mut best, skip);
         }
+        best
+    }
+
+    /// Offers `best` every point of the rings around q's cell (cx, cy), ring by ring, until
+    /// no point beyond can matter to it.
+    fn search(
+        &self,
+        q: &[f64],
+        (cx, cy): (usize, usize),
+        best: &mut impl Collect,
+        skip: impl Fn(usize) -> bool,
+    ) {
+        let q = [q[0], q[1]];
         for r in 0..self.g {
             if r > 0 {
                 let lb = self.beyond(q, cx, cy, r);
@@ -217,13 +267,13 @@ impl Grid2 {
                 }
             }
             self.ring(cx, cy, r, |a, b| {
-                for p in a..b {
-                    let d = fmax((q[0] - self.xs[p]).abs(), (q[1] - self.ys[p]).abs());
-                    best.offer(d, self.ids[p] as usize, &skip);
+                let (xs, ys, ids) = (&self.xs[a..b], &self.ys[a..b], &self.ids[a..b]);
+                for ((&x, &y), &j) in xs.iter().zip(ys).zip(ids) {
+                    let d = fmax((q[0] - x).abs(), (q[1] - y).abs());
+                    best.offer(d, j as usize, &skip);
                 }
             });
         }
-        best.into_vec()
     }
 
     /// Rows with max-norm distance < r (strict) or ≤ r from q, in cell order.

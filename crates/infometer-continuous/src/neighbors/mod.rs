@@ -45,13 +45,37 @@ pub(crate) fn fmax(a: f64, b: f64) -> f64 {
     if b > a { b } else { a }
 }
 
+/// `f64::min` for finite values or +∞, as [`fmax`]: one min instruction.
+#[inline(always)]
+pub(crate) fn fmin(a: f64, b: f64) -> f64 {
+    if b < a { b } else { a }
+}
+
+/// Up to this many neighbours, [`Nearest`] keeps its list in a fixed array, inserted into
+/// without a branch per slot; beyond, in a growing vector.
+const SMALL_K: usize = 16;
+
 /// The k nearest points found so far, ascending by (distance, row): the one place a search
 /// offers a candidate, so every search keeps exactly the first k of a brute-force sort.
+///
+/// For k ≤ [`SMALL_K`] a neighbour is one `u128` key, the distance's bits above the row:
+/// distances are never negative or NaN (max or Euclidean norms of finite differences, +0 for
+/// equal values), so their bits order as the numbers do, and the keys order as (distance,
+/// row). Inserting a key is then a min and a max per slot, with no search and no move.
 pub(crate) struct Nearest {
     k: usize,
+    /// k ≤ SMALL_K: the k best keys, ascending, `u128::MAX` in the slots not yet filled
+    keys: [u128; SMALL_K],
+    /// k > SMALL_K: the k best, ascending
     list: Vec<(f64, usize)>,
     /// the k-th distance so far: +∞ until there are k (−∞ when k = 0, so nothing enters)
     bound: f64,
+}
+
+/// The key of row j at distance d (≥ 0): ordered as (d, j).
+#[inline(always)]
+fn nearest_key(d: f64, j: usize) -> u128 {
+    (u128::from(d.to_bits()) << 64) | j as u128
 }
 
 impl Nearest {
@@ -59,7 +83,12 @@ impl Nearest {
     pub(crate) fn new(k: usize) -> Self {
         Nearest {
             k,
-            list: Vec::with_capacity(k + 1),
+            keys: [u128::MAX; SMALL_K],
+            list: if k > SMALL_K {
+                Vec::with_capacity(k + 1)
+            } else {
+                Vec::new()
+            },
             bound: if k == 0 {
                 f64::NEG_INFINITY
             } else {
@@ -82,6 +111,31 @@ impl Nearest {
         if d > self.bound {
             return;
         }
+        self.enter(d, j, skip);
+    }
+
+    /// [`Nearest::offer`] past the bound test: kept out of line, since it is rarely reached
+    /// and every search inlines `offer` in its innermost loop.
+    #[inline(never)]
+    fn enter(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool) {
+        let k = self.k;
+        if k <= SMALL_K {
+            let c = nearest_key(d, j);
+            if c >= self.keys[k - 1] || skip(j) {
+                return;
+            }
+            // slot i takes the larger of c and the old slot i − 1, unless the old slot i
+            // is smaller still: the list with c inserted and the largest dropped
+            for i in (1..k).rev() {
+                self.keys[i] = self.keys[i].min(c.max(self.keys[i - 1]));
+            }
+            self.keys[0] = self.keys[0].min(c);
+            let last = self.keys[k - 1];
+            if last != u128::MAX {
+                self.bound = f64::from_bits((last >> 64) as u64);
+            }
+            return;
+        }
         let less = |a: (f64, usize), b: (f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
         let cand = (d, j);
         if (self.list.len() == self.k && !less(cand, self.list[self.k - 1])) || skip(j) {
@@ -95,9 +149,93 @@ impl Nearest {
         }
     }
 
+    /// `f(the neighbours, ascending by (distance, row))`, with no allocation for k ≤
+    /// [`SMALL_K`].
+    #[inline]
+    pub(crate) fn with_list<R>(&self, f: impl FnOnce(&[(f64, usize)]) -> R) -> R {
+        if self.k > SMALL_K {
+            return f(&self.list);
+        }
+        let mut out = [(0.0, 0usize); SMALL_K];
+        let mut len = 0;
+        for &key in &self.keys[..self.k] {
+            if key == u128::MAX {
+                break;
+            }
+            out[len] = (f64::from_bits((key >> 64) as u64), key as u64 as usize);
+            len += 1;
+        }
+        f(&out[..len])
+    }
+
     /// The neighbours, ascending by (distance, row).
     pub(crate) fn into_vec(self) -> Vec<(f64, usize)> {
-        self.list
+        if self.k > SMALL_K {
+            return self.list;
+        }
+        self.with_list(<[_]>::to_vec)
+    }
+}
+
+/// What a search keeps of the candidates it is offered: [`Nearest`] the list, [`KthDistance`]
+/// only the k-th distance. A search offers every point that could be among the k nearest,
+/// and stops where [`Collect::bound`] says nothing farther can matter.
+pub(crate) trait Collect {
+    /// A point farther than this cannot enter (one at this distance may, with a smaller row).
+    fn bound(&self) -> f64;
+    /// Offers row j at distance d; rows for which `skip` holds never enter.
+    fn offer(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool);
+}
+
+impl Collect for Nearest {
+    #[inline(always)]
+    fn bound(&self) -> f64 {
+        Nearest::bound(self)
+    }
+    #[inline(always)]
+    fn offer(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool) {
+        Nearest::offer(self, d, j, skip)
+    }
+}
+
+/// The k smallest distances offered so far, ascending (k ≤ [`SMALL_K`]), for a search that
+/// needs only the k-th (KSG1's radius). The k smallest distances are the same whatever order
+/// ties take by row, so a candidate enters with a min and a max per slot and no branch:
+/// the same k-th distance as [`Nearest`]'s list, at a fraction of its cost.
+pub(crate) struct KthDistance {
+    k: usize,
+    d: [f64; SMALL_K],
+}
+
+impl KthDistance {
+    /// None yet (every slot +∞); None for k = 0 or k > [`SMALL_K`].
+    pub(crate) fn new(k: usize) -> Option<Self> {
+        (1..=SMALL_K).contains(&k).then_some(KthDistance {
+            k,
+            d: [f64::INFINITY; SMALL_K],
+        })
+    }
+
+    /// The k-th smallest distance offered (+∞ until k were).
+    #[inline(always)]
+    pub(crate) fn kth(&self) -> f64 {
+        self.d[self.k - 1]
+    }
+}
+
+impl Collect for KthDistance {
+    #[inline(always)]
+    fn bound(&self) -> f64 {
+        self.kth()
+    }
+    #[inline(always)]
+    fn offer(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool) {
+        let d = if skip(j) { f64::INFINITY } else { d };
+        // slot i becomes the larger of d and old slot i − 1, unless old slot i is smaller
+        for i in (1..self.k).rev() {
+            self.d[i] = fmin(self.d[i], fmax(d, self.d[i - 1]));
+        }
+        self.d[0] = fmin(self.d[0], d);
     }
 }
 
@@ -540,35 +678,59 @@ impl<'a> Conditional<'a> {
     }
 }
 
+/// How KSG turns a row's joint neighbours into each variable's counting radius.
+pub(crate) enum Radii<R> {
+    /// Every variable counts within the k-th joint distance (KSG1): the searches keep that
+    /// distance alone, not the list of neighbours.
+    KthJoint,
+    /// `radius(row, neighbours, variable)` from the row's k nearest, ordered by (distance,
+    /// row) (KSG2: the largest distance of the neighbours in the variable's own block).
+    FromNeighbours(R),
+}
+
+/// What [`ksg_pass`] returns: each row's term, in row order, and whether some row's k-th joint
+/// distance was 0 (k or more points on top of it, where the counts mean nothing).
+pub(crate) struct PassTerms {
+    pub(crate) terms: Vec<f64>,
+    pub(crate) zero_distance: bool,
+}
+
 /// KSG's pass: for every row, its k nearest neighbours in `joint`, a radius in each variable's
-/// space from `radius(row, neighbours, variable)`, the count of each variable's points within
-/// it (`< r` when `strict`, else `≤ r`; the point itself and its Theiler window excluded, as
-/// [`Index::count`] counts), and `term(row, counts)`. The terms come back in row order, so
-/// the sum that follows is the same, bit for bit, whatever the order of the work or the
-/// thread count.
+/// space from `radii`, the count of each variable's points within it (`< r` when `strict`,
+/// else `≤ r`; the point itself and its Theiler window excluded, as [`Index::count`] counts),
+/// and `term(row, counts)`. The terms come back in row order, so the sum that follows is the
+/// same, bit for bit, whatever the order of the work or the thread count.
 ///
 /// The work follows the data. In 1+1 (the quantile grid and two sorted lines) each query runs
 /// whole at its grid position, its coordinates and cell read there and each variable's value
 /// and rank gathered into grid order first, so no query reads a row at random (at 1e5 points
-/// those reads, not the searches, were most of the time). Otherwise every row's radii are
-/// found first from its neighbours ([`Index::knn_map`]), and each variable then counts all
-/// its rows in one go ([`Index::count_all`]); the counting tree serves both a leaf's worth of
-/// queries at a time.
+/// those reads, not the searches, were most of the time); the queries go tile by tile of the
+/// grid, so each sorted line is read in a small range at a time. Otherwise every row's radii
+/// are found first from its neighbours ([`Index::knn_map`]), and each variable then counts
+/// all its rows in one go ([`Index::count_all`]); the counting tree serves both a leaf's
+/// worth of queries at a time.
 pub(crate) fn ksg_pass<R, T>(
     joint: &Index<'_>,
     marg: &[Index<'_>],
     k: usize,
     strict: bool,
-    radius: R,
+    radii: Radii<R>,
     term: T,
-) -> Vec<f64>
+) -> PassTerms
 where
     R: Fn(usize, &[(f64, usize)], usize) -> f64 + Sync,
     T: Fn(usize, &[usize]) -> f64 + Sync,
 {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let n = joint.s.n_samples();
     let m = marg.len();
+    let zero = AtomicBool::new(false);
+    let note_zero = |kth: f64| {
+        if kth == 0.0 {
+            zero.store(true, Ordering::Relaxed);
+        }
+    };
     let lines: Option<Vec<&SortedLine>> = marg
         .iter()
         .map(|ix| match &ix.search {
@@ -589,32 +751,55 @@ where
                     .collect()
             })
             .collect();
-        let by_position: Vec<f64> = (0..n)
-            .into_par_iter()
+        // tile by tile, so each variable's sorted values are read from a small range at a time
+        let tiled = grid.tiled_positions(16);
+        let by_tile: Vec<f64> = tiled
+            .par_iter()
             .with_min_len(64)
-            .map(|p| {
+            .map(|&p| {
+                let p = p as usize;
                 let row = order[p] as usize;
-                let nn = grid.knn_at(p, k, |j| joint.excluded(row, j));
+                let skip = |j| joint.excluded(row, j);
+                let mut r = [0.0f64; 2];
+                match &radii {
+                    Radii::KthJoint => {
+                        let kth = grid.kth_distance_at(p, k, skip);
+                        note_zero(kth);
+                        r = [kth; 2];
+                    }
+                    Radii::FromNeighbours(radius) => grid.knn_at_with(p, k, skip, |nn| {
+                        note_zero(nn[k - 1].0);
+                        for (v, r) in r.iter_mut().enumerate() {
+                            *r = radius(row, nn, v);
+                        }
+                    }),
+                }
                 let mut counts = [0usize; 2];
                 for (v, c) in counts.iter_mut().enumerate() {
-                    let r = radius(row, &nn, v);
                     let (x, rank) = at[v][p];
-                    let all = lines[v].count_at_rank(rank as usize, x, r, strict);
-                    *c = marg[v].without_window(row, &[x], all, r, strict);
+                    let all = lines[v].count_at_rank(rank as usize, x, r[v], strict);
+                    *c = marg[v].without_window(row, &[x], all, r[v], strict);
                 }
                 term(row, &counts)
             })
             .collect();
         let mut terms = vec![0.0; n];
-        for (&i, v) in order.iter().zip(by_position) {
-            terms[i as usize] = v;
+        for (&p, v) in tiled.iter().zip(by_tile) {
+            terms[order[p as usize] as usize] = v;
         }
-        return terms;
+        return PassTerms {
+            terms,
+            zero_distance: zero.into_inner(),
+        };
     }
     // every row's radii, row-major by row, from its neighbours
     let radii = joint.knn_map(k, m, |row, nn, out| {
+        note_zero(nn[k - 1].0);
         for (v, o) in out.iter_mut().enumerate() {
-            *o = radius(row, nn, v);
+            *o = match &radii {
+                Radii::KthJoint => nn[k - 1].0,
+                Radii::FromNeighbours(radius) => radius(row, nn, v),
+            };
         }
     });
     let mut counts = vec![0usize; n * m];
@@ -624,11 +809,15 @@ where
             counts[row * m + v] = c;
         }
     }
-    (0..n)
+    let terms = (0..n)
         .into_par_iter()
         .with_min_len(256)
         .map(|row| term(row, &counts[row * m..(row + 1) * m]))
-        .collect()
+        .collect();
+    PassTerms {
+        terms,
+        zero_distance: zero.into_inner(),
+    }
 }
 
 #[cfg(test)]
@@ -830,6 +1019,18 @@ mod tests {
                         for strict in [true, false] {
                             proptest::prop_assert_eq!(grid.count(i, rad, strict), slow.count(i, rad, strict));
                         }
+                    }
+                }
+                // the pass's searches at each stored position: the list, and the k-th
+                // distance alone (past SMALL_K through the list)
+                let Search::Grid(g) = &grid.search else { unreachable!() };
+                for (p, &row) in g.order().iter().enumerate() {
+                    let row = row as usize;
+                    for kk in [k, SMALL_K + 1].into_iter().filter(|&kk| kk <= n.saturating_sub(1 + 2 * theiler)) {
+                        let want = slow.knn(row, kk);
+                        let skip = |j| slow.excluded(row, j);
+                        proptest::prop_assert_eq!(g.knn_at_with(p, kk, skip, <[_]>::to_vec), want.clone());
+                        proptest::prop_assert_eq!(g.kth_distance_at(p, kk, skip).to_bits(), want[kk - 1].0.to_bits());
                     }
                 }
                 // a point outside the set

@@ -2,9 +2,15 @@
 
 use crate::Samples;
 
+/// Values per block of [`SortedLine`]'s coarse level.
+const BLOCK: usize = 32;
+
 /// 1-D values sorted ascending (ties by row), and each row's position in that order.
 pub(super) struct SortedLine {
     sorted: Vec<f64>,
+    /// every BLOCK-th sorted value (sorted[0], sorted[BLOCK], …): a search gallops here,
+    /// in a few cache lines, then counts within one block without a branch
+    coarse: Vec<f64>,
     rank: Vec<u32>,
 }
 
@@ -20,20 +26,17 @@ impl SortedLine {
             let mut pairs: Vec<(f64, u32)> = (0..s.n_samples())
                 .map(|i| (s.row(i)[col], i as u32))
                 .collect();
-            // (value, row) pairs are distinct, so the unstable sort has one result
-            let by = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            if pairs.len() >= 1 << 15 {
-                use rayon::slice::ParallelSliceMut;
-                pairs.par_sort_unstable_by(by);
-            } else {
-                pairs.sort_unstable_by(by);
-            }
+            // a stable radix sort on keys that order as `total_cmp` does, from row order:
+            // ties stay in row order
+            radsort::sort_by_key(&mut pairs, |&(v, _)| total_order_key(v));
             let mut rank = vec![0u32; pairs.len()];
             for (pos, &(_, row)) in pairs.iter().enumerate() {
                 rank[row as usize] = pos as u32;
             }
+            let sorted: Vec<f64> = pairs.into_iter().map(|(v, _)| v).collect();
             SortedLine {
-                sorted: pairs.into_iter().map(|(v, _)| v).collect(),
+                coarse: sorted.iter().step_by(BLOCK).copied().collect(),
+                sorted,
                 rank,
             }
         })
@@ -65,25 +68,51 @@ impl SortedLine {
     pub(super) fn range_at_rank(&self, at: usize, x: f64, r: f64, strict: bool) -> (usize, usize) {
         // both ends are searched outward from the point's own position: the count is
         // local, so a galloping search touches O(log count) nearby values, not log N
-        let sorted = &self.sorted;
         let (lo, hi) = if strict {
             (
-                gallop(sorted, at, |v| x - v >= r),
-                gallop(sorted, at, |v| v - x < r),
+                self.partition(at, |v| x - v >= r),
+                self.partition(at, |v| v - x < r),
             )
         } else {
             (
-                gallop(sorted, at, |v| x - v > r),
-                gallop(sorted, at, |v| v - x <= r),
+                self.partition(at, |v| x - v > r),
+                self.partition(at, |v| v - x <= r),
             )
         };
         (lo, hi.max(lo))
     }
 }
 
+/// An unsigned key that orders as `f64::total_cmp` orders the values: negative values (sign
+/// bit set) have every bit flipped, others only the sign bit.
+#[inline]
+fn total_order_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
+impl SortedLine {
+    /// `sorted.partition_point(pred)` (pred true on a prefix, false after), searched from
+    /// position `start`: galloping over the coarse level finds the block, B, whose first
+    /// value is the last to hold pred; the answer is past that value and at most the next
+    /// block's first position, so it is B·BLOCK + 1 plus the count of the values after it in
+    /// the block that hold pred (they are a prefix), counted without a branch.
+    #[inline]
+    fn partition(&self, start: usize, pred: impl Fn(f64) -> bool) -> usize {
+        let blocks = gallop(&self.coarse, start / BLOCK, &pred);
+        if blocks == 0 {
+            return 0;
+        }
+        let first = (blocks - 1) * BLOCK + 1;
+        let rest =
+            &self.sorted[first.min(self.sorted.len())..(blocks * BLOCK).min(self.sorted.len())];
+        first + rest.iter().map(|&v| usize::from(pred(v))).sum::<usize>()
+    }
+}
+
 /// `sorted.partition_point(pred)` (pred true on a prefix, false after), found by galloping
 /// outward from `start`: the same index, in O(log |answer − start|) probes.
-fn gallop(sorted: &[f64], start: usize, pred: impl Fn(f64) -> bool) -> usize {
+fn gallop(sorted: &[f64], start: usize, pred: &impl Fn(f64) -> bool) -> usize {
     let n = sorted.len();
     if n == 0 {
         return 0;
@@ -125,6 +154,18 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// The radix sort's keys order every value, −0, ±∞ and NaNs included, as
+        /// `total_cmp` does.
+        #[test]
+        fn total_order_key_orders_as_total_cmp(a in proptest::num::f64::ANY, b in proptest::num::f64::ANY) {
+            for (x, y) in [(a, b), (a, -0.0), (0.0, b), (-0.0, 0.0), (f64::NEG_INFINITY, a), (b, f64::NAN), (-f64::NAN, a)] {
+                proptest::prop_assert_eq!(
+                    total_order_key(x).cmp(&total_order_key(y)),
+                    x.total_cmp(&y)
+                );
+            }
+        }
+
         /// Galloping from any start finds std's `partition_point` on sorted arrays with many
         /// ties, for every threshold.
         #[test]
@@ -138,7 +179,25 @@ mod tests {
             let t = f64::from(t);
             for pred in [&(|x: f64| x < t) as &dyn Fn(f64) -> bool, &|x: f64| x <= t] {
                 let want = v.partition_point(|&x| pred(x));
-                proptest::prop_assert_eq!(gallop(&v, start, pred), want);
+                proptest::prop_assert_eq!(gallop(&v, start, &pred), want);
+            }
+        }
+
+        /// The two-level search (gallop over the coarse level, count in the block) finds std's
+        /// `partition_point` from any start, on lines of many blocks with long runs of ties
+        /// across block edges.
+        #[test]
+        fn two_level_partition_equals_std_partition_point(
+            v in proptest::collection::vec(0u8..12, 0..300),
+            start in 0usize..310,
+            t in 0u8..13,
+        ) {
+            let s = Samples::new(v.len(), 1, v.iter().map(|&a| f64::from(a)).collect()).unwrap();
+            let line = SortedLine::of_column(&s, 0).unwrap();
+            let t = f64::from(t);
+            for pred in [&(|x: f64| x < t) as &dyn Fn(f64) -> bool, &|x: f64| x <= t] {
+                let want = line.sorted().partition_point(|&x| pred(x));
+                proptest::prop_assert_eq!(line.partition(start.min(v.len()), pred), want);
             }
         }
     }
