@@ -1,6 +1,6 @@
 //! Our max-norm k-d tree for 2 or more dimensions: exact k-NN in (distance, index) order, and radius counts that add whole boxes inside the ball without visiting their points.
 
-use super::{Nearest, fmax};
+use super::{Collect, KthDistance, Nearest, fmax};
 
 /// What [`CountTree::knn_map`] does with a row's neighbours: writes the row's slots.
 pub(super) type RowMap<'f> = dyn Fn(usize, &[(f64, usize)], &mut [f64]) + Sync + 'f;
@@ -417,7 +417,7 @@ impl CountTree {
         &self,
         q: &[f64],
         leaf: usize,
-        best: &mut Nearest,
+        best: &mut impl Collect,
         skip: impl Fn(usize) -> bool,
         dist: &mut [f64; LEAF],
     ) {
@@ -425,7 +425,10 @@ impl CountTree {
         let (start, end) = (node.start as usize, node.end as usize);
         self.leaf_distances(q, start, end, dist);
         for (&dj, &j) in dist[..end - start].iter().zip(&self.ids[start..end]) {
-            best.offer(dj, j as usize, &skip);
+            // most of a leaf is farther than the k-th best: one predictable test each
+            if dj <= best.bound() {
+                best.offer(dj, j as usize, &skip);
+            }
         }
     }
 
@@ -446,6 +449,36 @@ impl CountTree {
         width: usize,
         f: &RowMap<'_>,
     ) -> Vec<f64> {
+        self.per_leaf(
+            width,
+            || Nearest::new(k),
+            |i, j| skip(i, j),
+            |row, best, out| best.with_list(|list| f(row, list, out)),
+        )
+    }
+
+    /// Every row's k-th smallest distance to the rows j with |row − j| > `theiler` (+∞ with
+    /// fewer), by row: [`CountTree::knn_map`]'s batched walk keeping only that distance
+    /// ([`KthDistance`]); None for k = 0 or k beyond what it keeps.
+    pub(super) fn kth_map(&self, k: usize, theiler: usize) -> Option<Vec<f64>> {
+        KthDistance::new(k)?;
+        Some(self.per_leaf(
+            1,
+            || KthDistance::new(k).expect("k checked above"),
+            |i: usize, j: usize| i.abs_diff(j) <= theiler,
+            |_, best, out| out[0] = best.kth(),
+        ))
+    }
+
+    /// The batched walk of every leaf ([`CountTree::knn_leaf`]), each query's collector then
+    /// written by `f(row, collector, out)` into the row's `width` slots of a row-major table.
+    fn per_leaf<C, N, S, F>(&self, width: usize, new: N, skip: S, f: F) -> Vec<f64>
+    where
+        C: Collect,
+        N: Fn() -> C + Sync,
+        S: Fn(usize, usize) -> bool + Sync,
+        F: Fn(usize, &C, &mut [f64]) + Sync,
+    {
         use rayon::prelude::*;
         let leaves: Vec<u32> = (0..self.nodes.len() as u32)
             .filter(|&n| self.nodes[n as usize].left == u32::MAX)
@@ -457,17 +490,17 @@ impl CountTree {
                 macro_rules! dispatch {
                     ($($k:literal)*) => {
                         match self.d {
-                            $($k => self.knn_leaf::<$k>(leaf as usize, k, skip),)*
-                            _ => self.knn_leaf::<0>(leaf as usize, k, skip),
+                            $($k => self.knn_leaf::<$k, C>(leaf as usize, &new, &skip),)*
+                            _ => self.knn_leaf::<0, C>(leaf as usize, &new, &skip),
                         }
                     };
                 }
-                let lists = dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+                let found = dispatch!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
                 let node = self.nodes[leaf as usize];
                 let rows = &self.ids[node.start as usize..node.end as usize];
                 let mut out = vec![0.0; rows.len() * width];
-                for ((&row, list), o) in rows.iter().zip(&lists).zip(out.chunks_mut(width.max(1))) {
-                    f(row as usize, list, &mut o[..width]);
+                for ((&row, best), o) in rows.iter().zip(&found).zip(out.chunks_mut(width.max(1))) {
+                    f(row as usize, best, &mut o[..width]);
                 }
                 out
             })
@@ -485,13 +518,14 @@ impl CountTree {
         table
     }
 
-    /// The k-NN lists of one leaf's points ([`CountTree::knn_map`]), by position in the leaf.
-    fn knn_leaf<const K: usize>(
+    /// What the k nearest of each of one leaf's points leave in a collector made by `new`
+    /// ([`CountTree::per_leaf`]), by position in the leaf.
+    fn knn_leaf<const K: usize, C: Collect>(
         &self,
         leaf: usize,
-        k: usize,
-        skip: &(dyn Fn(usize, usize) -> bool + Sync),
-    ) -> Vec<Vec<(f64, usize)>> {
+        new: &impl Fn() -> C,
+        skip: &impl Fn(usize, usize) -> bool,
+    ) -> Vec<C> {
         let d = if K == 0 { self.d } else { K };
         let own = self.nodes[leaf];
         let (qs, m) = (own.start as usize, (own.end - own.start) as usize);
@@ -503,11 +537,8 @@ impl CountTree {
                 *qc = cols[c * m + p];
             }
         };
-        let mut best: Vec<Nearest> = (0..m).map(|_| Nearest::new(k)).collect();
+        let mut best: Vec<C> = (0..m).map(|_| new()).collect();
         let mut dist = [0.0f64; LEAF];
-        if k == 0 {
-            return best.into_iter().map(Nearest::into_vec).collect();
-        }
         for p in 0..m {
             gather(&mut q, p);
             let row = rows[p] as usize;
@@ -563,7 +594,7 @@ impl CountTree {
                 top += 2;
             }
         }
-        best.into_iter().map(Nearest::into_vec).collect()
+        best
     }
 
     fn knn_in<const K: usize>(

@@ -507,6 +507,18 @@ impl<'a> Index<'a> {
         table
     }
 
+    /// Every row's k-th nearest-neighbour distance, by row: [`Index::knn_map`]'s k-th
+    /// distance, the counting tree's batched walk keeping that distance alone for k ≤
+    /// [`SMALL_K`].
+    pub(crate) fn kth_map(&self, k: usize) -> Vec<f64> {
+        if let Search::Count(tree) = &self.search
+            && let Some(kth) = tree.kth_map(k, self.theiler)
+        {
+            return kth;
+        }
+        self.knn_map(k, 1, |_, nn, out| out[0] = nn[k - 1].0)
+    }
+
     /// [`Index::count`] for every row at its own radius (`radius[i]` for row i), by row. The
     /// counting tree walks a leaf's worth of queries at once ([`CountTree::count_all`]); the
     /// other searches count row by row.
@@ -792,19 +804,26 @@ where
             zero_distance: zero.into_inner(),
         };
     }
-    // every row's radii, row-major by row, from its neighbours
-    let radii = joint.knn_map(k, m, |row, nn, out| {
-        note_zero(nn[k - 1].0);
-        for (v, o) in out.iter_mut().enumerate() {
-            *o = match &radii {
-                Radii::KthJoint => nn[k - 1].0,
-                Radii::FromNeighbours(radius) => radius(row, nn, v),
-            };
+    // every row's radii, row-major by row, from its neighbours (KSG1: one, the k-th distance)
+    let (radii, width) = match &radii {
+        Radii::KthJoint => {
+            let kth = joint.kth_map(k);
+            kth.iter().for_each(|&d| note_zero(d));
+            (kth, 1)
         }
-    });
+        Radii::FromNeighbours(radius) => {
+            let table = joint.knn_map(k, m, |row, nn, out| {
+                note_zero(nn[k - 1].0);
+                for (v, o) in out.iter_mut().enumerate() {
+                    *o = radius(row, nn, v);
+                }
+            });
+            (table, m)
+        }
+    };
     let mut counts = vec![0usize; n * m];
     for (v, ix) in marg.iter().enumerate() {
-        let r: Vec<f64> = (0..n).map(|row| radii[row * m + v]).collect();
+        let r: Vec<f64> = (0..n).map(|row| radii[row * width + v % width]).collect();
         for (row, c) in ix.count_all(&r, strict).into_iter().enumerate() {
             counts[row * m + v] = c;
         }
@@ -880,6 +899,9 @@ mod tests {
                         knn_table(&slow, k),
                         "d={d} W={theiler} k={k}"
                     );
+                    // the k-th distance alone (the tree's batched walk up to SMALL_K)
+                    let kth: Vec<f64> = (0..n).map(|i| slow.knn(i, k)[k - 1].0).collect();
+                    assert_eq!(fast.kth_map(k), kth, "d={d} W={theiler} k={k}");
                 }
                 for i in (0..n).step_by(7) {
                     for k in [1usize, 3, 10] {

@@ -188,7 +188,7 @@ mod tests {
         /// across block edges.
         #[test]
         fn two_level_partition_equals_std_partition_point(
-            v in proptest::collection::vec(0u8..12, 0..300),
+            v in proptest::collection::vec(0u8..12, 1..300),
             start in 0usize..310,
             t in 0u8..13,
         ) {
