@@ -1,6 +1,6 @@
 //! Our max-norm k-d tree for 2 or more dimensions: exact k-NN in (distance, index) order, and radius counts that add whole boxes inside the ball without visiting their points.
 
-use super::{Collect, KthDistance, Nearest, fmax};
+use super::{Collect, KthDistance, Nearest, SMALL_K, fmax};
 
 /// What [`CountTree::knn_map`] does with a row's neighbours: writes the row's slots.
 pub(super) type RowMap<'f> = dyn Fn(usize, &[(f64, usize)], &mut [f64]) + Sync + 'f;
@@ -461,10 +461,10 @@ impl CountTree {
     /// fewer), by row: [`CountTree::knn_map`]'s batched walk keeping only that distance
     /// ([`KthDistance`]); None for k = 0 or k beyond what it keeps.
     pub(super) fn kth_map(&self, k: usize, theiler: usize) -> Option<Vec<f64>> {
-        KthDistance::new(k)?;
+        KthDistance::<SMALL_K>::new(k)?;
         Some(self.per_leaf(
             1,
-            || KthDistance::new(k).expect("k checked above"),
+            || KthDistance::<SMALL_K>::new(k).expect("k checked above"),
             |i: usize, j: usize| i.abs_diff(j) <= theiler,
             |_, best, out| out[0] = best.kth(),
         ))

@@ -222,15 +222,22 @@ impl Grid2 {
     pub(super) fn kth_distance_at(&self, p: usize, k: usize, skip: impl Fn(usize) -> bool) -> f64 {
         let c = self.cell_at[p] as usize;
         let (q, cell) = ([self.xs[p], self.ys[p]], (c % self.g, c / self.g));
-        match KthDistance::new(k) {
-            Some(mut best) => {
-                self.search(&q, cell, &mut best, skip);
-                best.kth()
-            }
-            None => self.knn_at_with(p, k, skip, |nn| {
-                nn.get(k.wrapping_sub(1)).map_or(f64::INFINITY, |x| x.0)
-            }),
+        // exactly k slots, so they stay in registers through the search
+        macro_rules! exactly {
+            ($($cap:literal)*) => {
+                match k {
+                    $($cap => {
+                        let mut best = KthDistance::<$cap>::new(k).expect("k = CAP");
+                        self.search(&q, cell, &mut best, skip);
+                        best.kth()
+                    })*
+                    _ => self.knn_at_with(p, k, skip, |nn| {
+                        nn.get(k.wrapping_sub(1)).map_or(f64::INFINITY, |x| x.0)
+                    }),
+                }
+            };
         }
+        exactly!(1 2 3 4 5 6 7 8)
     }
 
     /// The search from q's cell (cx, cy) outward, keeping the k nearest.

@@ -53,7 +53,7 @@ pub(crate) fn fmin(a: f64, b: f64) -> f64 {
 
 /// Up to this many neighbours, [`Nearest`] keeps its list in a fixed array, inserted into
 /// without a branch per slot; beyond, in a growing vector.
-const SMALL_K: usize = 16;
+pub(crate) const SMALL_K: usize = 16;
 
 /// The k nearest points found so far, ascending by (distance, row): the one place a search
 /// offers a candidate, so every search keeps exactly the first k of a brute-force sort.
@@ -198,21 +198,22 @@ impl Collect for Nearest {
     }
 }
 
-/// The k smallest distances offered so far, ascending (k ≤ [`SMALL_K`]), for a search that
-/// needs only the k-th (KSG1's radius). The k smallest distances are the same whatever order
-/// ties take by row, so a candidate enters with a min and a max per slot and no branch:
-/// the same k-th distance as [`Nearest`]'s list, at a fraction of its cost.
-pub(crate) struct KthDistance {
+/// The `CAP` smallest distances offered so far, ascending, for a search that needs only the
+/// k-th (k ≤ CAP; KSG1's radius). The k smallest distances are the same whatever order ties
+/// take by row, so a candidate enters with a min and a max per slot and no branch: the same
+/// k-th distance as [`Nearest`]'s list, at a fraction of its cost. With CAP = k the slots are
+/// a fixed set of registers in a search's innermost loop.
+pub(crate) struct KthDistance<const CAP: usize> {
     k: usize,
-    d: [f64; SMALL_K],
+    d: [f64; CAP],
 }
 
-impl KthDistance {
-    /// None yet (every slot +∞); None for k = 0 or k > [`SMALL_K`].
+impl<const CAP: usize> KthDistance<CAP> {
+    /// None yet (every slot +∞); None for k = 0 or k > CAP.
     pub(crate) fn new(k: usize) -> Option<Self> {
-        (1..=SMALL_K).contains(&k).then_some(KthDistance {
+        (1..=CAP).contains(&k).then_some(KthDistance {
             k,
-            d: [f64::INFINITY; SMALL_K],
+            d: [f64::INFINITY; CAP],
         })
     }
 
@@ -223,7 +224,7 @@ impl KthDistance {
     }
 }
 
-impl Collect for KthDistance {
+impl<const CAP: usize> Collect for KthDistance<CAP> {
     #[inline(always)]
     fn bound(&self) -> f64 {
         self.kth()
@@ -232,7 +233,7 @@ impl Collect for KthDistance {
     fn offer(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool) {
         let d = if skip(j) { f64::INFINITY } else { d };
         // slot i becomes the larger of d and old slot i − 1, unless old slot i is smaller
-        for i in (1..self.k).rev() {
+        for i in (1..CAP).rev() {
             self.d[i] = fmin(self.d[i], fmax(d, self.d[i - 1]));
         }
         self.d[0] = fmin(self.d[0], d);
