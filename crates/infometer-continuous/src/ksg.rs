@@ -97,12 +97,12 @@ impl KsgConfig {
                 } else {
                     *s
                 };
-                let s = if self.standardize {
+                let mut noisy = if self.standardize {
                     s.standardized()?
                 } else {
                     s.clone()
                 };
-                let noisy = s.with_noise(self.noise, seed);
+                noisy.add_noise(self.noise, seed);
                 // noise so large that a value overflows leaves nothing of the data
                 if noisy.as_slice().iter().any(|v| !v.is_finite()) {
                     return Err(ContinuousError::InvalidParameter {

@@ -170,14 +170,19 @@ impl Samples {
     /// Adds N(0, sd²) noise to every value from a ChaCha8 generator seeded with `seed`.
     pub fn with_noise(&self, sd: f64, seed: u64) -> Samples {
         let mut out = self.clone();
+        out.add_noise(sd, seed);
+        out
+    }
+
+    /// [`Samples::with_noise`] in place, for a copy that is ours already.
+    pub(crate) fn add_noise(&mut self, sd: f64, seed: u64) {
         if sd > 0.0 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            for v in &mut out.data {
+            for v in &mut self.data {
                 let e: f64 = StandardNormal.sample(&mut rng);
                 *v += sd * e;
             }
         }
-        out
     }
 }
 
