@@ -29,6 +29,9 @@ pub(super) struct Grid2 {
     ids: Vec<u32>,
     /// the cell of each stored position, so a query at a stored point needs no search
     cell_at: Vec<u32>,
+    /// each stored point's ranks in the two sorted lines the grid was built from (empty
+    /// when built otherwise), so a count in a line starts at its own position
+    ranks: Vec<[u32; 2]>,
 }
 
 impl Grid2 {
@@ -42,7 +45,9 @@ impl Grid2 {
             || SortedLine::of_column(s, 0),
             || SortedLine::of_column(s, 1),
         );
-        Self::from_lines(s, &x?, &y?)
+        let mut grid = Self::from_lines(s, &x?, &y?)?;
+        grid.ranks = Vec::new();
+        Some(grid)
     }
 
     /// The grid of a 2-column sample set whose columns are already sorted in `x` and `y`
@@ -85,6 +90,7 @@ impl Grid2 {
         let mut fill = start.clone();
         let (mut xs, mut ys, mut ids) = (vec![0.0; n], vec![0.0; n], vec![0u32; n]);
         let mut cell_at = vec![0u32; n];
+        let mut ranks = vec![[0u32; 2]; n];
         for (i, &c) in cells.iter().enumerate() {
             let at = fill[c as usize] as usize;
             fill[c as usize] += 1;
@@ -93,6 +99,7 @@ impl Grid2 {
             ys[at] = r[1];
             ids[at] = i as u32;
             cell_at[at] = c;
+            ranks[at] = [x.rank(i) as u32, y.rank(i) as u32];
         }
         Some(Grid2 {
             g,
@@ -103,7 +110,15 @@ impl Grid2 {
             ys,
             ids,
             cell_at,
+            ranks,
         })
+    }
+
+    /// The stored point at position p (of [`Grid2::order`]): its two coordinates, and its
+    /// ranks in the sorted lines the grid was built from ([`Grid2::from_lines`] only).
+    #[inline]
+    pub(super) fn point_at(&self, p: usize) -> ([f64; 2], [u32; 2]) {
+        ([self.xs[p], self.ys[p]], self.ranks[p])
     }
 
     /// The rows cell by cell: consecutive rows are close in space.

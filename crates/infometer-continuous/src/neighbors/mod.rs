@@ -715,10 +715,11 @@ pub(crate) struct PassTerms {
 /// same, bit for bit, whatever the order of the work or the thread count.
 ///
 /// The work follows the data. In 1+1 (the quantile grid and two sorted lines) each query runs
-/// whole at its grid position, its coordinates and cell read there and each variable's value
-/// and rank gathered into grid order first, so no query reads a row at random (at 1e5 points
-/// those reads, not the searches, were most of the time); the queries go tile by tile of the
-/// grid, so each sorted line is read in a small range at a time. Otherwise every row's radii
+/// whole at its grid position, its coordinates, cell and ranks in the two lines stored there
+/// by the grid's build, so no query reads a row at random (at 1e5 points those reads, not
+/// the searches, were most of the time); the queries go tile by tile of the grid, so each
+/// sorted line is read in a small range at a time. KSG1 keeps only each query's k-th
+/// distance ([`KthDistance`]), KSG2 its list. Otherwise every row's radii
 /// are found first from its neighbours ([`Index::knn_map`]), and each variable then counts
 /// all its rows in one go ([`Index::count_all`]); the counting tree serves both a leaf's
 /// worth of queries at a time.
@@ -753,17 +754,6 @@ where
         .collect();
     if let (Search::Grid(grid), Some(lines), 2) = (&joint.search, lines, m) {
         let order = grid.order();
-        // each variable's (value, rank) of the row at every grid position
-        let at: Vec<Vec<(f64, u32)>> = marg
-            .iter()
-            .zip(&lines)
-            .map(|(ix, line)| {
-                order
-                    .par_iter()
-                    .map(|&row| (ix.s.row(row as usize)[0], line.rank(row as usize) as u32))
-                    .collect()
-            })
-            .collect();
         // tile by tile, so each variable's sorted values are read from a small range at a time
         let tiled = grid.tiled_positions(16);
         let by_tile: Vec<f64> = tiled
@@ -787,9 +777,12 @@ where
                         }
                     }),
                 }
+                // the joint's columns are the variables' values, and the grid stores both
+                // with their ranks in the variables' own sorted lines
+                let (xy, ranks) = grid.point_at(p);
                 let mut counts = [0usize; 2];
                 for (v, c) in counts.iter_mut().enumerate() {
-                    let (x, rank) = at[v][p];
+                    let (x, rank) = (xy[v], ranks[v]);
                     let all = lines[v].count_at_rank(rank as usize, x, r[v], strict);
                     *c = marg[v].without_window(row, &[x], all, r[v], strict);
                 }
