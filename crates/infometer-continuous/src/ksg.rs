@@ -401,18 +401,26 @@ pub(crate) fn ksg_cmi_terms(vars: &Prepared, cfg: &KsgConfig) -> Result<KsgTerms
     );
     let psi = Digamma::new(n + 1);
     let zero = AtomicBool::new(false);
-    let terms = in_query_order(&joint, |i| {
-        let nn = joint.knn(i, k);
-        if nn[k - 1].0 == 0.0 {
+    let note_zero = |kth: f64| {
+        if kth == 0.0 {
             zero.store(true, Ordering::Relaxed);
         }
-        match cfg.algorithm {
-            KsgAlgorithm::One => {
-                let eps = nn[k - 1].0;
+    };
+    // KSG1 needs each row's k-th joint distance only: the batched walk finds them all first
+    let kth = (cfg.algorithm == KsgAlgorithm::One).then(|| joint.kth_map(k));
+    let terms = in_query_order(&joint, |i| {
+        match &kth {
+            // KSG1
+            Some(kth) => {
+                let eps = kth[i];
+                note_zero(eps);
                 let (n_z, n_xz, n_yz) = cond.counts(i, (eps, eps, eps), true);
                 psi.at(n_xz + 1) + psi.at(n_yz + 1) - psi.at(n_z + 1)
             }
-            KsgAlgorithm::Two => {
+            // KSG2
+            None => {
+                let nn = joint.knn(i, k);
+                note_zero(nn[k - 1].0);
                 let eb = |b: usize| {
                     nn.iter()
                         .map(|&(_, j)| blocks.block_dist(b, i, j))
