@@ -58,11 +58,7 @@ pub fn kl_entropy(x: &Samples, k: usize, metric: Metric) -> Result<f64> {
         });
     }
     let idx = Index::for_knn(x, metric, 0, Backend::Auto);
-    let logs: Vec<f64> = (0..n)
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|i| idx.knn(i, k)[k - 1].0.ln())
-        .collect();
+    let logs: Vec<f64> = idx.kth_map(k).into_iter().map(f64::ln).collect();
     if logs.iter().any(|l| !l.is_finite()) {
         return Err(ContinuousError::ZeroDistance {
             what: "Kozachenko–Leonenko entropy",

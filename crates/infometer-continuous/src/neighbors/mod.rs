@@ -509,13 +509,34 @@ impl<'a> Index<'a> {
     }
 
     /// Every row's k-th nearest-neighbour distance, by row: [`Index::knn_map`]'s k-th
-    /// distance, the counting tree's batched walk keeping that distance alone for k ≤
-    /// [`SMALL_K`].
+    /// distance, found without the lists by the counting tree's batched walk (k ≤
+    /// [`SMALL_K`]) and by the grid.
     pub(crate) fn kth_map(&self, k: usize) -> Vec<f64> {
-        if let Search::Count(tree) = &self.search
-            && let Some(kth) = tree.kth_map(k, self.theiler)
-        {
-            return kth;
+        use rayon::prelude::*;
+        match &self.search {
+            Search::Count(tree) => {
+                if let Some(kth) = tree.kth_map(k, self.theiler) {
+                    return kth;
+                }
+            }
+            Search::Grid(grid) => {
+                // position by position (the grid's own order), then by row
+                let order = grid.order();
+                let by_position: Vec<f64> = (0..order.len())
+                    .into_par_iter()
+                    .with_min_len(64)
+                    .map(|p| {
+                        let row = order[p] as usize;
+                        grid.kth_distance_at(p, k, |j| self.excluded(row, j))
+                    })
+                    .collect();
+                let mut kth = vec![0.0; order.len()];
+                for (&row, d) in order.iter().zip(by_position) {
+                    kth[row as usize] = d;
+                }
+                return kth;
+            }
+            _ => {}
         }
         self.knn_map(k, 1, |_, nn, out| out[0] = nn[k - 1].0)
     }
@@ -1036,6 +1057,10 @@ mod tests {
                             proptest::prop_assert_eq!(grid.count(i, rad, strict), slow.count(i, rad, strict));
                         }
                     }
+                }
+                if k <= n.saturating_sub(1 + 2 * theiler) {
+                    let kth: Vec<f64> = (0..n).map(|i| slow.knn(i, k)[k - 1].0).collect();
+                    proptest::prop_assert_eq!(grid.kth_map(k), kth);
                 }
                 // the pass's searches at each stored position: the list, and the k-th
                 // distance alone (past SMALL_K through the list)
