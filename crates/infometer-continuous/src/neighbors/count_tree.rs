@@ -452,7 +452,7 @@ impl CountTree {
         self.per_leaf(
             width,
             || Nearest::new(k),
-            |i, j| skip(i, j),
+            skip,
             |row, best, out| best.with_list(|list| f(row, list, out)),
         )
     }
