@@ -114,8 +114,14 @@ impl Grid2 {
         })
     }
 
+    /// Whether the grid holds its points' ranks in the lines given to
+    /// [`Grid2::from_lines`] (not when it sorted its own columns, in [`Grid2::build`]).
+    pub(super) fn has_ranks(&self) -> bool {
+        self.ranks.len() == self.ids.len()
+    }
+
     /// The stored point at position p (of [`Grid2::order`]): its two coordinates, and its
-    /// ranks in the sorted lines the grid was built from ([`Grid2::from_lines`] only).
+    /// ranks in the sorted lines the grid was built from (see [`Grid2::has_ranks`]).
     #[inline]
     pub(super) fn point_at(&self, p: usize) -> ([f64; 2], [u32; 2]) {
         ([self.xs[p], self.ys[p]], self.ranks[p])

@@ -773,7 +773,9 @@ where
             _ => None,
         })
         .collect();
-    if let (Search::Grid(grid), Some(lines), 2) = (&joint.search, lines, m) {
+    if let (Search::Grid(grid), Some(lines), 2) = (&joint.search, lines, m)
+        && grid.has_ranks()
+    {
         let order = grid.order();
         // tile by tile, so each variable's sorted values are read from a small range at a time
         let tiled = grid.tiled_positions(16);
