@@ -1,4 +1,4 @@
-//! 1-D radius counts: the values sorted once, each count the difference of two ranks found by galloping outward from the point's own rank.
+//! 1-D radius counts: the values radix-sorted once, each count the difference of two ranks, each rank found in two levels (a gallop outward from the point's own rank over every 32nd value, then a branch-free count within one block).
 
 use crate::Samples;
 
@@ -93,10 +93,11 @@ fn total_order_key(v: f64) -> u64 {
 
 impl SortedLine {
     /// `sorted.partition_point(pred)` (pred true on a prefix, false after), searched from
-    /// position `start`: galloping over the coarse level finds the block, B, whose first
-    /// value is the last to hold pred; the answer is past that value and at most the next
-    /// block's first position, so it is B·BLOCK + 1 plus the count of the values after it in
-    /// the block that hold pred (they are a prefix), counted without a branch.
+    /// position `start`: galloping over the coarse level from start's block finds B, the
+    /// number of coarse values that hold pred. The answer is then past the value at
+    /// (B − 1)·BLOCK, which holds pred, and at most B·BLOCK, which does not (0 when B = 0):
+    /// it is (B − 1)·BLOCK + 1 plus the count of the values between that hold pred (they are
+    /// a prefix), counted without a branch.
     #[inline]
     fn partition(&self, start: usize, pred: impl Fn(f64) -> bool) -> usize {
         let blocks = gallop(&self.coarse, start / BLOCK, &pred);
