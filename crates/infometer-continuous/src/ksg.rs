@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::neighbors::{Backend, Conditional, Index, Metric, Radii, ksg_pass};
+use crate::neighbors::{Backend, Conditional, Index, Metric, Radii, by_row, ksg_pass};
 use crate::samples::check_same_n;
 use crate::{ContinuousError, Result, Samples};
 
@@ -195,17 +195,7 @@ pub(crate) fn in_query_order<F>(index: &Index<'_>, term: F) -> Vec<f64>
 where
     F: Fn(usize) -> f64 + Sync,
 {
-    let order = index.query_order();
-    let by_position: Vec<f64> = order
-        .par_iter()
-        .with_min_len(64)
-        .map(|&i| term(i))
-        .collect();
-    let mut terms = vec![0.0; order.len()];
-    for (&i, v) in order.iter().zip(by_position) {
-        terms[i] = v;
-    }
-    terms
+    by_row(&index.query_order(), |i| i, term)
 }
 
 /// Joint space made of several variables, with a per-point max-norm per block.

@@ -170,6 +170,13 @@ impl CountTree {
         me as u32
     }
 
+    /// The leaves' node numbers, in tree order.
+    fn leaves(&self) -> Vec<u32> {
+        (0..self.nodes.len() as u32)
+            .filter(|&k| self.nodes[k as usize].left == u32::MAX)
+            .collect()
+    }
+
     /// The rows in tree order: leaf by leaf, so consecutive rows are close in space.
     pub(super) fn order(&self) -> &[u32] {
         &self.ids
@@ -251,9 +258,7 @@ impl CountTree {
     /// [`CountTree::count`], so the counts are equal to it, bit for bit.
     pub(super) fn count_all(&self, radius: &[f64], strict: bool) -> Vec<usize> {
         use rayon::prelude::*;
-        let leaves: Vec<u32> = (0..self.nodes.len() as u32)
-            .filter(|&k| self.nodes[k as usize].left == u32::MAX)
-            .collect();
+        let leaves = self.leaves();
         let per_leaf: Vec<[usize; LEAF]> = leaves
             .par_iter()
             .with_min_len(4)
@@ -480,9 +485,7 @@ impl CountTree {
         F: Fn(usize, &C, &mut [f64]) + Sync,
     {
         use rayon::prelude::*;
-        let leaves: Vec<u32> = (0..self.nodes.len() as u32)
-            .filter(|&n| self.nodes[n as usize].left == u32::MAX)
-            .collect();
+        let leaves = self.leaves();
         let per_leaf: Vec<Vec<f64>> = leaves
             .par_iter()
             .with_min_len(4)

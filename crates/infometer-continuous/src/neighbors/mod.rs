@@ -240,6 +240,30 @@ impl<const CAP: usize> Collect for KthDistance<CAP> {
     }
 }
 
+/// `f(s)` for every entry s of `seq`, computed in parallel in `seq`'s order (one where
+/// consecutive entries are close in space, for the caches), each value stored at row
+/// `row(s)` (a permutation of 0..seq.len()): the values come back by row, the same whatever
+/// the order of the work or the thread count.
+pub(crate) fn by_row<S, T>(seq: &[S], row: impl Fn(S) -> usize, f: impl Fn(S) -> T + Sync) -> Vec<T>
+where
+    S: Copy + Sync,
+    T: Copy + Default + Send,
+{
+    use rayon::prelude::*;
+    let in_order: Vec<T> = seq.par_iter().with_min_len(64).map(|&s| f(s)).collect();
+    let mut out = vec![T::default(); seq.len()];
+    for (&s, v) in seq.iter().zip(in_order) {
+        out[row(s)] = v;
+    }
+    out
+}
+
+/// Row i's Theiler window among n rows: the rows j with |i − j| ≤ `theiler`, i itself
+/// included.
+fn theiler_window(i: usize, theiler: usize, n: usize) -> std::ops::RangeInclusive<usize> {
+    i.saturating_sub(theiler)..=(i + theiler).min(n - 1)
+}
+
 /// Distance between two points under the metric.
 #[inline]
 pub(crate) fn distance(a: &[f64], b: &[f64], metric: Metric) -> f64 {
@@ -275,6 +299,10 @@ enum Search {
 
 /// The largest k the counting tree answers a leaf's worth of queries at once for.
 const BATCH_K: usize = 256;
+
+/// Cells per side of the grid's tiles, the order its queries run in (16 × 16 cells, about 512
+/// points: each sorted line is read in a small range at a time).
+const TILE: usize = 16;
 
 /// Below this many points a k-NN index stays a tree: the grid's gain is in large sets.
 const GRID_MIN: usize = 256;
@@ -512,7 +540,6 @@ impl<'a> Index<'a> {
     /// distance, found without the lists by the counting tree's batched walk (k ≤
     /// [`SMALL_K`]) and by the grid.
     pub(crate) fn kth_map(&self, k: usize) -> Vec<f64> {
-        use rayon::prelude::*;
         match &self.search {
             Search::Count(tree) => {
                 if let Some(kth) = tree.kth_map(k, self.theiler) {
@@ -520,21 +547,16 @@ impl<'a> Index<'a> {
                 }
             }
             Search::Grid(grid) => {
-                // position by position (the grid's own order), then by row
+                // at the grid positions, tile by tile, then by row
                 let order = grid.order();
-                let by_position: Vec<f64> = (0..order.len())
-                    .into_par_iter()
-                    .with_min_len(64)
-                    .map(|p| {
-                        let row = order[p] as usize;
-                        grid.kth_distance_at(p, k, |j| self.excluded(row, j))
-                    })
-                    .collect();
-                let mut kth = vec![0.0; order.len()];
-                for (&row, d) in order.iter().zip(by_position) {
-                    kth[row as usize] = d;
-                }
-                return kth;
+                return by_row(
+                    &grid.tiled_positions(TILE),
+                    |p| order[p as usize] as usize,
+                    |p| {
+                        let row = order[p as usize] as usize;
+                        grid.kth_distance_at(p as usize, k, |j| self.excluded(row, j))
+                    },
+                );
             }
             _ => {}
         }
@@ -573,11 +595,7 @@ impl<'a> Index<'a> {
             // the point itself, at distance 0 from itself (its values are finite)
             usize::from(inside(0.0))
         } else {
-            let (a, b) = (
-                i.saturating_sub(self.theiler),
-                (i + self.theiler).min(self.s.n_samples() - 1),
-            );
-            (a..=b)
+            theiler_window(i, self.theiler, self.s.n_samples())
                 .filter(|&j| inside(distance(q, self.s.row(j), self.metric)))
                 .count()
         };
@@ -694,12 +712,8 @@ impl<'a> Conditional<'a> {
                 let all = slab.counts(i, q, (rx, ry, rz), &self.x, &self.y, strict);
                 // the whole-set counts hold the point itself and its Theiler window: remove them
                 let z_cols = self.y.end..self.joint.dim();
-                let (a, b) = (
-                    i.saturating_sub(self.theiler),
-                    (i + self.theiler).min(self.joint.n_samples() - 1),
-                );
                 let (mut z, mut xz, mut yz) = (all.z, all.xz, all.yz);
-                for j in a..=b {
+                for j in theiler_window(i, self.theiler, self.joint.n_samples()) {
                     if inside(block(j, &z_cols), rz) {
                         z -= 1;
                         xz -= usize::from(inside(block(j, &self.x), rx));
@@ -778,11 +792,10 @@ where
     {
         let order = grid.order();
         // tile by tile, so each variable's sorted values are read from a small range at a time
-        let tiled = grid.tiled_positions(16);
-        let by_tile: Vec<f64> = tiled
-            .par_iter()
-            .with_min_len(64)
-            .map(|&p| {
+        let terms = by_row(
+            &grid.tiled_positions(TILE),
+            |p| order[p as usize] as usize,
+            |p| {
                 let p = p as usize;
                 let row = order[p] as usize;
                 let skip = |j| joint.excluded(row, j);
@@ -810,12 +823,8 @@ where
                     *c = marg[v].without_window(row, &[x], all, r[v], strict);
                 }
                 term(row, &counts)
-            })
-            .collect();
-        let mut terms = vec![0.0; n];
-        for (&p, v) in tiled.iter().zip(by_tile) {
-            terms[order[p as usize] as usize] = v;
-        }
+            },
+        );
         return PassTerms {
             terms,
             zero_distance: zero.into_inner(),
