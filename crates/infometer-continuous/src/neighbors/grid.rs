@@ -29,8 +29,8 @@ pub(super) struct Grid2 {
     ids: Vec<u32>,
     /// the cell of each stored position, so a query at a stored point needs no search
     cell_at: Vec<u32>,
-    /// each stored point's ranks in the two sorted lines the grid was built from (empty
-    /// when built otherwise), so a count in a line starts at its own position
+    /// each stored point's ranks in its two columns' sorted lines (a line's ranks depend only
+    /// on the column: ties go by row), so a count in a line starts at its own position
     ranks: Vec<[u32; 2]>,
 }
 
@@ -45,9 +45,7 @@ impl Grid2 {
             || SortedLine::of_column(s, 0),
             || SortedLine::of_column(s, 1),
         );
-        let mut grid = Self::from_lines(s, &x?, &y?)?;
-        grid.ranks = Vec::new();
-        Some(grid)
+        Self::from_lines(s, &x?, &y?)
     }
 
     /// The grid of a 2-column sample set whose columns are already sorted in `x` and `y`
@@ -114,14 +112,8 @@ impl Grid2 {
         })
     }
 
-    /// Whether the grid holds its points' ranks in the lines given to
-    /// [`Grid2::from_lines`] (not when it sorted its own columns, in [`Grid2::build`]).
-    pub(super) fn has_ranks(&self) -> bool {
-        self.ranks.len() == self.ids.len()
-    }
-
     /// The stored point at position p (of [`Grid2::order`]): its two coordinates, and its
-    /// ranks in the sorted lines the grid was built from (see [`Grid2::has_ranks`]).
+    /// ranks in its columns' sorted lines.
     #[inline]
     pub(super) fn point_at(&self, p: usize) -> ([f64; 2], [u32; 2]) {
         ([self.xs[p], self.ys[p]], self.ranks[p])

@@ -787,9 +787,7 @@ where
             _ => None,
         })
         .collect();
-    if let (Search::Grid(grid), Some(lines), 2) = (&joint.search, lines, m)
-        && grid.has_ranks()
-    {
+    if let (Search::Grid(grid), Some(lines), 2) = (&joint.search, lines, m) {
         let order = grid.order();
         // tile by tile, so each variable's sorted values are read from a small range at a time
         let terms = by_row(
@@ -814,7 +812,8 @@ where
                     }),
                 }
                 // the joint's columns are the variables' values, and the grid stores both
-                // with their ranks in the variables' own sorted lines
+                // with their ranks in those columns' sorted lines, which are the variables'
+                // lines' ranks (a line's order depends only on its column)
                 let (xy, ranks) = grid.point_at(p);
                 let mut counts = [0usize; 2];
                 for (v, c) in counts.iter_mut().enumerate() {
