@@ -6,6 +6,10 @@ use super::{Collect, KthDistance, Nearest, SMALL_K, fmax};
 pub(super) type RowMap<'f> = dyn Fn(usize, &[(f64, usize)], &mut [f64]) + Sync + 'f;
 use crate::Samples;
 
+/// From this many dimensions on, a k-NN leaf scan takes the first half of the columns for
+/// every point and the rest only for the points still near enough.
+const SPLIT_SCAN_FROM: usize = 6;
+
 /// Points per leaf of [`CountTree`].
 const LEAF: usize = 64;
 // a leaf's queries are a u64 mask in `count_all`
@@ -428,11 +432,63 @@ impl CountTree {
     ) {
         let node = self.nodes[leaf];
         let (start, end) = (node.start as usize, node.end as usize);
-        self.leaf_distances(q, start, end, dist);
-        for (&dj, &j) in dist[..end - start].iter().zip(&self.ids[start..end]) {
-            // most of a leaf is farther than the k-th best: one predictable test each
+        let d = self.d;
+        if d < SPLIT_SCAN_FROM {
+            self.leaf_distances(q, start, end, dist);
+            for (&dj, &j) in dist[..end - start].iter().zip(&self.ids[start..end]) {
+                // most of a leaf is farther than the k-th best: one predictable test each
+                if dj <= best.bound() {
+                    best.offer(dj, j as usize, &skip);
+                }
+            }
+            return;
+        }
+        // the first half of the columns for every point, down contiguous columns; the rest
+        // only for the few points still within the bound (a max over fewer columns is never
+        // larger, so a point dropped here is farther than the bound over all of them)
+        let m = end - start;
+        let h = d / 2;
+        let block = &self.pts[start * d..end * d];
+        self.partial_distances(q, block, m, h, dist);
+        let bound = best.bound();
+        let mut near = [0u8; LEAF];
+        let mut count = 0usize;
+        for (p, &dp) in dist[..m].iter().enumerate() {
+            near[count] = p as u8;
+            count += usize::from(dp <= bound);
+        }
+        for &p in &near[..count] {
+            let p = p as usize;
+            let mut dj = dist[p];
+            for c in h..d {
+                dj = fmax(dj, (q[c] - block[c * m + p]).abs());
+            }
             if dj <= best.bound() {
-                best.offer(dj, j as usize, &skip);
+                best.offer(dj, self.ids[start + p] as usize, &skip);
+            }
+        }
+    }
+
+    /// dist[p] = max over the first h columns of |q_c − x_c| for the m points of `block`
+    /// (a leaf's column-major points).
+    #[inline(always)]
+    fn partial_distances(
+        &self,
+        q: &[f64],
+        block: &[f64],
+        m: usize,
+        h: usize,
+        dist: &mut [f64; LEAF],
+    ) {
+        let mut cols = block.chunks_exact(m).take(h);
+        if let Some(first) = cols.next() {
+            for (dp, &v) in dist[..m].iter_mut().zip(first) {
+                *dp = (q[0] - v).abs();
+            }
+        }
+        for (c, col) in cols.enumerate() {
+            for (dp, &v) in dist[..m].iter_mut().zip(col) {
+                *dp = fmax(*dp, (q[c + 1] - v).abs());
             }
         }
     }

@@ -890,12 +890,19 @@ mod tests {
     }
 
     /// Every count and neighbour list of the fast index equals brute force: tie-heavy integer grids where radii
-    /// fall exactly on distances, strict and not, with and without a Theiler window, in 1, 2, 3
-    /// and 18 dimensions (the last has no kiddo tree).
+    /// fall exactly on distances, strict and not, with and without a Theiler window, in 1, 2, 3,
+    /// 7 and 18 dimensions (the last has no kiddo tree; from 6 on, leaf scans take two stages).
     #[test]
     fn counts_and_neighbours_equal_brute_force_on_ties() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
-        for (d, n) in [(1usize, 400usize), (2, 300), (2, 1200), (3, 250), (18, 120)] {
+        for (d, n) in [
+            (1usize, 400usize),
+            (2, 300),
+            (2, 1200),
+            (3, 250),
+            (7, 500),
+            (18, 120),
+        ] {
             let data: Vec<f64> = (0..n * d).map(|_| (next() % 5) as f64).collect();
             let s = Samples::new(n, d, data).unwrap();
             for (theiler, knn_index) in [(0usize, false), (2, false), (0, true), (3, true)] {
