@@ -207,14 +207,16 @@ pub(crate) struct Blocks {
 
 impl Blocks {
     pub(crate) fn new(vars: &[Samples]) -> Result<Blocks> {
-        let mut joint = vars[0].clone();
-        let mut ranges = Vec::with_capacity(vars.len());
-        ranges.push(0..vars[0].dim());
-        for v in &vars[1..] {
-            let start = joint.dim();
-            joint = joint.hstack(v)?;
-            ranges.push(start..joint.dim());
-        }
+        let parts: Vec<&Samples> = vars.iter().collect();
+        let joint = Samples::side_by_side(&parts)?;
+        let ranges = vars
+            .iter()
+            .scan(0, |start, v| {
+                let r = *start..*start + v.dim();
+                *start = r.end;
+                Some(r)
+            })
+            .collect();
         Ok(Blocks { joint, ranges })
     }
     #[inline]

@@ -127,14 +127,31 @@ impl Samples {
     /// # Errors
     /// [`ContinuousError::ShapeMismatch`] when the sample counts differ.
     pub fn hstack(&self, other: &Samples) -> Result<Samples> {
-        check_same_n(self, other)?;
-        let d = self.d + other.d;
-        let mut data = Vec::with_capacity(self.n * d);
-        for i in 0..self.n {
-            data.extend_from_slice(self.row(i));
-            data.extend_from_slice(other.row(i));
+        Samples::side_by_side(&[self, other])
+    }
+
+    /// The columns of several sets side by side, in order: [parts₀ | parts₁ | …], in one pass
+    /// per part (element by element: a call to copy each short row would cost more than it).
+    pub(crate) fn side_by_side(parts: &[&Samples]) -> Result<Samples> {
+        let Some(first) = parts.first() else {
+            return Err(ContinuousError::Empty { what: "variables" });
+        };
+        for p in &parts[1..] {
+            check_same_n(first, p)?;
         }
-        Ok(Samples { n: self.n, d, data })
+        let n = first.n;
+        let d: usize = parts.iter().map(|p| p.d).sum();
+        let mut data = vec![0.0; n * d];
+        let mut start = 0;
+        for p in parts.iter().filter(|p| p.d > 0) {
+            for (out, row) in data.chunks_exact_mut(d).zip(p.data.chunks_exact(p.d)) {
+                for (o, &v) in out[start..start + p.d].iter_mut().zip(row) {
+                    *o = v;
+                }
+            }
+            start += p.d;
+        }
+        Ok(Samples { n, d, data })
     }
 
     /// Each column to mean 0 and sample standard deviation 1 (N − 1 denominator), as JIDT.

@@ -110,68 +110,141 @@ struct CountNode {
     right: u32,
 }
 
-impl CountTree {
-    pub(super) fn build(s: &Samples) -> Self {
-        let (n, d) = (s.n_samples(), s.dim());
-        let mut idx: Vec<u32> = (0..n as u32).collect();
-        let mut t = CountTree {
-            d,
-            pts: Vec::new(),
-            ids: Vec::new(),
-            bounds: Vec::new(),
-            nodes: Vec::new(),
-        };
-        if n > 0 {
-            t.split(s, &mut idx, 0);
-        }
-        t.ids = idx.clone();
-        // each leaf's points column by column, so a leaf scan runs down contiguous columns
-        t.pts = vec![0.0; n * d];
-        for node in t.nodes.iter().filter(|nd| nd.left == u32::MAX) {
-            let (a, b) = (node.start as usize, node.end as usize);
-            for (p, &i) in idx[a..b].iter().enumerate() {
-                for (c, &v) in s.row(i as usize).iter().enumerate() {
-                    t.pts[a * d + c * (b - a) + p] = v;
-                }
-            }
-        }
-        t
+/// Nodes in the tree over n points: the shape depends on n alone (halves until a leaf), so
+/// every subtree's place in the preorder arrays is known before it is built.
+fn node_count(n: usize) -> usize {
+    if n > LEAF {
+        1 + node_count(n / 2) + node_count(n - n / 2)
+    } else {
+        1
     }
+}
 
-    /// Builds the node for idx (rows start.. of the final order); returns its number.
-    fn split(&mut self, s: &Samples, idx: &mut [u32], start: usize) -> u32 {
-        let d = self.d;
-        let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
-        for &i in idx.iter() {
+/// Subtrees at least this large build their two halves in parallel.
+const PARALLEL_BUILD: usize = 4096;
+
+/// One subtree under construction: its rows (tree positions start..), its node's number `me`,
+/// and its own parts of the preorder node and bound arrays and of the points.
+struct Subtree<'a> {
+    idx: &'a mut [u32],
+    start: usize,
+    me: usize,
+    nodes: &'a mut [CountNode],
+    bounds: &'a mut [f64],
+    pts: &'a mut [f64],
+}
+
+impl Subtree<'_> {
+    /// Fills the subtree: its box, then either its two halves (split at the median of its
+    /// widest axis, the left half first in preorder) or, for a leaf, its points column by
+    /// column, so a leaf scan runs down contiguous columns.
+    fn build(self, s: &Samples, keys: &mut Vec<(f64, u32)>) {
+        let d = s.dim();
+        let len = self.idx.len();
+        let (lo, rest) = self.bounds.split_at_mut(d);
+        let (hi, bounds) = rest.split_at_mut(d);
+        lo.fill(f64::INFINITY);
+        hi.fill(f64::NEG_INFINITY);
+        for &i in self.idx.iter() {
             for (c, &v) in s.row(i as usize).iter().enumerate() {
                 lo[c] = lo[c].min(v);
                 hi[c] = hi[c].max(v);
             }
         }
-        let me = self.nodes.len();
-        self.nodes.push(CountNode {
-            start: start as u32,
-            end: (start + idx.len()) as u32,
+        let (node, nodes) = self.nodes.split_at_mut(1);
+        node[0] = CountNode {
+            start: self.start as u32,
+            end: (self.start + len) as u32,
             left: u32::MAX,
             right: u32::MAX,
-        });
-        self.bounds.extend_from_slice(&lo);
-        self.bounds.extend_from_slice(&hi);
-        if idx.len() > LEAF {
-            let axis = (0..d)
-                .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
-                .unwrap_or(0);
-            let mid = idx.len() / 2;
-            idx.select_nth_unstable_by(mid, |&a, &b| {
-                s.row(a as usize)[axis].total_cmp(&s.row(b as usize)[axis])
-            });
-            let (l, r) = idx.split_at_mut(mid);
-            let left = self.split(s, l, start);
-            let right = self.split(s, r, start + mid);
-            self.nodes[me].left = left;
-            self.nodes[me].right = right;
+        };
+        if len <= LEAF {
+            for (p, &i) in self.idx.iter().enumerate() {
+                for (c, &v) in s.row(i as usize).iter().enumerate() {
+                    self.pts[c * len + p] = v;
+                }
+            }
+            return;
         }
-        me as u32
+        let axis = (0..d)
+            .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
+            .unwrap_or(0);
+        let mid = len / 2;
+        // the axis values beside their rows, so the selection reads one contiguous array
+        keys.clear();
+        keys.extend(self.idx.iter().map(|&i| (s.row(i as usize)[axis], i)));
+        keys.select_nth_unstable_by(mid, |a, b| a.0.total_cmp(&b.0));
+        for (i, &(_, row)) in self.idx.iter_mut().zip(keys.iter()) {
+            *i = row;
+        }
+        let left_nodes = node_count(mid);
+        node[0].left = (self.me + 1) as u32;
+        node[0].right = (self.me + 1 + left_nodes) as u32;
+        let (ln, rn) = nodes.split_at_mut(left_nodes);
+        let (lb, rb) = bounds.split_at_mut(left_nodes * 2 * d);
+        let (li, ri) = self.idx.split_at_mut(mid);
+        let (lp, rp) = self.pts.split_at_mut(mid * d);
+        let left = Subtree {
+            idx: li,
+            start: self.start,
+            me: self.me + 1,
+            nodes: ln,
+            bounds: lb,
+            pts: lp,
+        };
+        let right = Subtree {
+            idx: ri,
+            start: self.start + mid,
+            me: self.me + 1 + left_nodes,
+            nodes: rn,
+            bounds: rb,
+            pts: rp,
+        };
+        if len >= PARALLEL_BUILD {
+            rayon::join(
+                || left.build(s, keys),
+                || right.build(s, &mut Vec::with_capacity(len - mid)),
+            );
+        } else {
+            left.build(s, keys);
+            right.build(s, keys);
+        }
+    }
+}
+
+impl CountTree {
+    /// The tree over the rows of s, its nodes in preorder (a node, its left subtree, its right).
+    pub(super) fn build(s: &Samples) -> Self {
+        let (n, d) = (s.n_samples(), s.dim());
+        let mut ids: Vec<u32> = (0..n as u32).collect();
+        let count = if n > 0 { node_count(n) } else { 0 };
+        let unset = CountNode {
+            start: 0,
+            end: 0,
+            left: u32::MAX,
+            right: u32::MAX,
+        };
+        let mut nodes = vec![unset; count];
+        let mut bounds = vec![0.0; count * 2 * d];
+        let mut pts = vec![0.0; n * d];
+        if n > 0 {
+            Subtree {
+                idx: &mut ids,
+                start: 0,
+                me: 0,
+                nodes: &mut nodes,
+                bounds: &mut bounds,
+                pts: &mut pts,
+            }
+            .build(s, &mut Vec::with_capacity(n));
+        }
+        CountTree {
+            d,
+            pts,
+            ids,
+            bounds,
+            nodes,
+        }
     }
 
     /// The leaves' node numbers, in tree order.
