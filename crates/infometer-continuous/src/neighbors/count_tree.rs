@@ -212,6 +212,117 @@ impl Subtree<'_> {
     }
 }
 
+/// The tree's points rounded to f32, to screen the leaf scans of [`CountTree::count_all`] at
+/// twice the lanes: a point whose f32 distance is below the radius by more than rounding
+/// could move it is inside, one above it by more is outside, and a leaf with any point in
+/// between is scanned again in f64. Counts therefore equal the f64 scan's, bit for bit.
+///
+/// The slack. Let M be the largest |coordinate| and u = 2⁻²⁴. Rounding a coordinate to f32
+/// moves it by at most u·M + 2⁻¹⁵⁰ (the last term below f32's normal range). The f32
+/// difference of two rounded coordinates is then within 2u·M + 2⁻¹⁴⁹ of the exact
+/// difference before its own rounding, which adds at most u·2M(1 + u) + 2⁻¹⁵⁰; the f64
+/// difference the exact scan takes is within 2⁻⁵³·2M of it. So each axis's |difference|,
+/// and their maximum, differ between the f32 and the f64 scan by less than 4.02·u·M +
+/// 2⁻¹⁴⁷. `slack` is 8.2·u·M + 2⁻¹⁴⁰, twice that. Coordinates beyond 10³⁰ get no screen
+/// (f32 would overflow).
+struct Screen {
+    /// each leaf's points column by column, each column padded with +∞ to a multiple of LANES
+    pts: Vec<f32>,
+    /// where each node's columns start in `pts` (leaves only)
+    at: Vec<usize>,
+    slack: f64,
+}
+
+impl Screen {
+    /// None when a coordinate is beyond f32's range (there the screen would not hold).
+    fn new(t: &CountTree) -> Option<Screen> {
+        let m = t.pts.iter().fold(0.0f64, |m, &v| fmax(m, v.abs()));
+        if m > 1e30 {
+            return None;
+        }
+        let d = t.d;
+        let mut at = vec![0usize; t.nodes.len()];
+        let mut pts = Vec::with_capacity(t.pts.len() + t.nodes.len() * LANES * d);
+        for (k, node) in t.nodes.iter().enumerate() {
+            if node.left != u32::MAX {
+                continue;
+            }
+            at[k] = pts.len();
+            let (start, len) = (node.start as usize, (node.end - node.start) as usize);
+            let stride = len.div_ceil(LANES) * LANES;
+            for col in t.pts[start * d..(start + len) * d].chunks_exact(len.max(1)) {
+                pts.extend(col.iter().map(|&v| v as f32));
+                pts.extend(std::iter::repeat_n(f32::INFINITY, stride - len));
+            }
+        }
+        Some(Screen {
+            pts,
+            at,
+            slack: 8.2 * m * f64::from(f32::EPSILON) / 2.0 + 2f64.powi(-140),
+        })
+    }
+
+    /// Leaf `k` of `len` points in `d` dimensions: its columns, and their stride.
+    fn leaf(&self, k: usize, len: usize, d: usize) -> (&[f32], usize) {
+        let stride = len.div_ceil(LANES) * LANES;
+        (&self.pts[self.at[k]..self.at[k] + stride * d], stride)
+    }
+
+    /// (below, above): an f32 distance < below is inside radius r (strict or not), one >
+    /// above is outside it. lo = r − slack and hi = r + slack are moved out by 2⁻²² of
+    /// themselves and 2⁻¹⁴⁰ before rounding to f32, more than rounding to nearest (2⁻²⁴ of
+    /// the value, 2⁻¹⁵⁰ below f32's normal range) and lo's and hi's own f64 rounding can take
+    /// back, so below ≤ r − slack and above ≥ r + slack exactly, with no branch.
+    fn thresholds(&self, r: f64) -> (f32, f32) {
+        const OUT: f64 = 1.0 / (1u64 << 22) as f64;
+        let tiny = 2f64.powi(-140);
+        let (lo, hi) = (r - self.slack, r + self.slack);
+        if !hi.is_finite() {
+            // r = +∞ (fewer than k neighbours): every point is inside
+            return (f32::INFINITY, f32::INFINITY);
+        }
+        (
+            (lo - lo.abs() * OUT - tiny) as f32,
+            (hi + hi.abs() * OUT + tiny) as f32,
+        )
+    }
+}
+
+/// The screen pads each leaf's columns to a multiple of this many points (with +∞), so its
+/// scans have no scalar tail.
+const LANES: usize = 8;
+
+/// One leaf's f32 columns (`block`, each `stride` long) against a query (coordinate c is
+/// `q(c)`): (points with f32 distance < below, points with f32 distance ≤ above).
+#[inline(always)]
+fn screen_leaf(
+    q: impl Fn(usize) -> f32,
+    block: &[f32],
+    stride: usize,
+    below: f32,
+    above: f32,
+) -> (usize, usize) {
+    let mut dist = [0.0f32; LEAF];
+    let dist = &mut dist[..stride];
+    let mut cols = block.chunks_exact(stride);
+    if let Some(first) = cols.next() {
+        let q0 = q(0);
+        for (dp, &v) in dist.iter_mut().zip(first) {
+            *dp = (q0 - v).abs();
+        }
+    }
+    for (c, col) in cols.enumerate() {
+        let qc = q(c + 1);
+        for (dp, &v) in dist.iter_mut().zip(col) {
+            let a = (qc - v).abs();
+            *dp = if a > *dp { a } else { *dp };
+        }
+    }
+    let inside: u32 = dist.iter().map(|&x| u32::from(x < below)).sum();
+    let near: u32 = dist.iter().map(|&x| u32::from(x <= above)).sum();
+    (inside as usize, near as usize)
+}
+
 impl CountTree {
     /// The tree over the rows of s, its nodes in preorder (a node, its left subtree, its right).
     pub(super) fn build(s: &Samples) -> Self {
@@ -336,6 +447,8 @@ impl CountTree {
     pub(super) fn count_all(&self, radius: &[f64], strict: bool) -> Vec<usize> {
         use rayon::prelude::*;
         let leaves = self.leaves();
+        let screen = Screen::new(self);
+        let screen = screen.as_ref();
         let per_leaf: Vec<[usize; LEAF]> = leaves
             .par_iter()
             .with_min_len(4)
@@ -344,10 +457,10 @@ impl CountTree {
                 macro_rules! dispatch {
                     ($($k:literal)*) => {
                         match (self.d, strict) {
-                            $(($k, true) => self.leaf_queries::<$k, true>(leaf as usize, radius, &mut counts),
-                              ($k, false) => self.leaf_queries::<$k, false>(leaf as usize, radius, &mut counts),)*
-                            (_, true) => self.leaf_queries::<0, true>(leaf as usize, radius, &mut counts),
-                            (_, false) => self.leaf_queries::<0, false>(leaf as usize, radius, &mut counts),
+                            $(($k, true) => self.leaf_queries::<$k, true>(leaf as usize, radius, screen, &mut counts),
+                              ($k, false) => self.leaf_queries::<$k, false>(leaf as usize, radius, screen, &mut counts),)*
+                            (_, true) => self.leaf_queries::<0, true>(leaf as usize, radius, screen, &mut counts),
+                            (_, false) => self.leaf_queries::<0, false>(leaf as usize, radius, screen, &mut counts),
                         }
                     };
                 }
@@ -371,6 +484,7 @@ impl CountTree {
         &self,
         leaf: usize,
         radius: &[f64],
+        screen: Option<&Screen>,
         counts: &mut [usize; LEAF],
     ) {
         let d = if K == 0 { self.d } else { K };
@@ -381,6 +495,12 @@ impl CountTree {
         let mut r = [0.0f64; LEAF];
         for (rb, &row) in r.iter_mut().zip(&self.ids[qs..qs + m]) {
             *rb = radius[row as usize];
+        }
+        let mut screened = [(0.0f32, 0.0f32); LEAF];
+        if let Some(screen) = screen {
+            for (t, &rp) in screened.iter_mut().zip(&r[..m]) {
+                *t = screen.thresholds(rp);
+            }
         }
         let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
         let mut q = vec![0.0f64; d];
@@ -422,6 +542,16 @@ impl CountTree {
                 while left != 0 {
                     let p = left.trailing_zeros() as usize;
                     left &= left - 1;
+                    if let Some(screen) = screen {
+                        let (below, above) = screened[p];
+                        let (block, stride) = screen.leaf(k as usize, end - start, d);
+                        let (inside, near) =
+                            screen_leaf(|c| cols[c * m + p] as f32, block, stride, below, above);
+                        if inside == near {
+                            counts[p] += inside;
+                            continue;
+                        }
+                    }
                     for (c, qc) in q.iter_mut().enumerate() {
                         *qc = cols[c * m + p];
                     }

@@ -1135,4 +1135,45 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The counting tree's counts of every row at once (screened in f32, rescanned in f64
+        /// where f32 cannot tell) against brute force, where f32 cannot tell: each row's
+        /// radius is its exact distance to another row, or that distance moved by one ulp or
+        /// by 2⁻³⁰ of itself, on values of magnitude 1, 10⁶ (far from 0: f32 keeps fewer of
+        /// the digits that differ) and 10³¹ (past the screen's range), strict and not.
+        #[test]
+        fn count_all_equals_brute_force_at_the_radius(
+            d in 2usize..6,
+            vals in proptest::collection::vec(-1.0f64..1.0, 60 * 5..=200 * 5),
+            picks in proptest::collection::vec((0usize..1000, 0u8..5), 200),
+            scale in 0usize..3,
+        ) {
+            let n = vals.len() / 5;
+            let (mul, add) = [(1.0, 0.0), (1.0, 1e6), (1e31, 0.0)][scale];
+            let data: Vec<f64> = vals[..n * d].iter().map(|&v| v * mul + add).collect();
+            let s = Samples::new(n, d, data).unwrap();
+            let fast = Index::new(&s, Metric::MaxNorm, 0, Backend::Auto);
+            let slow = Index::new(&s, Metric::MaxNorm, 0, Backend::BruteForce);
+            proptest::prop_assert!(matches!(fast.search, Search::Count(_)));
+            let radii: Vec<f64> = (0..n)
+                .map(|i| {
+                    let (j, how) = picks[i];
+                    let r = distance(s.row(i), s.row(j % n), Metric::MaxNorm);
+                    match how {
+                        0 => r,
+                        1 => r.next_up(),
+                        2 => r.next_down().max(0.0),
+                        3 => r * (1.0 + 2f64.powi(-30)),
+                        _ => r * (1.0 - 2f64.powi(-30)),
+                    }
+                })
+                .collect();
+            for strict in [true, false] {
+                let want: Vec<usize> = (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
+                proptest::prop_assert_eq!(fast.count_all(&radii, strict), want);
+            }
+        }
+    }
 }
