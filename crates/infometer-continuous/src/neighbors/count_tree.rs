@@ -212,10 +212,12 @@ impl Subtree<'_> {
     }
 }
 
-/// The tree's points rounded to f32, to screen the leaf scans of [`CountTree::count_all`] at
-/// twice the lanes: a point whose f32 distance is below the radius by more than rounding
-/// could move it is inside, one above it by more is outside, and a leaf with any point in
-/// between is scanned again in f64. Counts therefore equal the f64 scan's, bit for bit.
+/// The tree's points rounded to f32, to screen the leaf scans of [`CountTree::count_all`] and
+/// of the batched k-NN walk ([`CountTree::per_leaf`]) at twice the lanes. A point whose f32
+/// distance is below a radius by more than rounding could move it is inside, one above it by
+/// more is outside. A count rescans in f64 a leaf with any point in between; the k-NN walk
+/// takes in f64 every point not outside its current bound. Both therefore equal the f64
+/// scans, bit for bit.
 ///
 /// The slack. Let M be the largest |coordinate| and u = 2⁻²⁴. Rounding a coordinate to f32
 /// moves it by at most u·M + 2⁻¹⁵⁰ (the last term below f32's normal range). The f32
@@ -292,18 +294,10 @@ impl Screen {
 /// scans have no scalar tail.
 const LANES: usize = 8;
 
-/// One leaf's f32 columns (`block`, each `stride` long) against a query (coordinate c is
-/// `q(c)`): (points with f32 distance < below, points with f32 distance ≤ above).
+/// dist[p] = the f32 max-norm distance from a query (coordinate c is `q(c)`) to point p of
+/// one leaf's f32 columns (`block`, each `stride` long; dist is `stride` long).
 #[inline(always)]
-fn screen_leaf(
-    q: impl Fn(usize) -> f32,
-    block: &[f32],
-    stride: usize,
-    below: f32,
-    above: f32,
-) -> (usize, usize) {
-    let mut dist = [0.0f32; LEAF];
-    let dist = &mut dist[..stride];
+fn screen_distances(q: impl Fn(usize) -> f32, block: &[f32], stride: usize, dist: &mut [f32]) {
     let mut cols = block.chunks_exact(stride);
     if let Some(first) = cols.next() {
         let q0 = q(0);
@@ -318,6 +312,21 @@ fn screen_leaf(
             *dp = if a > *dp { a } else { *dp };
         }
     }
+}
+
+/// One leaf's f32 columns against a query, as [`screen_distances`]: (points with f32
+/// distance < below, points with f32 distance ≤ above).
+#[inline(always)]
+fn screen_leaf(
+    q: impl Fn(usize) -> f32,
+    block: &[f32],
+    stride: usize,
+    below: f32,
+    above: f32,
+) -> (usize, usize) {
+    let mut dist = [0.0f32; LEAF];
+    let dist = &mut dist[..stride];
+    screen_distances(q, block, stride, dist);
     let inside: u32 = dist.iter().map(|&x| u32::from(x < below)).sum();
     let near: u32 = dist.iter().map(|&x| u32::from(x <= above)).sum();
     (inside as usize, near as usize)
@@ -632,10 +641,44 @@ impl CountTree {
         best: &mut impl Collect,
         skip: impl Fn(usize) -> bool,
         dist: &mut [f64; LEAF],
+        screen: Option<&Screen>,
     ) {
         let node = self.nodes[leaf];
         let (start, end) = (node.start as usize, node.end as usize);
         let d = self.d;
+        if let Some(screen) = screen {
+            // every point in f32; in f64, only those the screen cannot rule out (a point
+            // within the bound is within it + slack in f32, so none that could enter is lost)
+            let m = end - start;
+            let (block32, stride) = screen.leaf(leaf, m, d);
+            let mut d32 = [0.0f32; LEAF];
+            screen_distances(|c| q[c] as f32, block32, stride, &mut d32[..stride]);
+            let above = screen.thresholds(best.bound()).1;
+            // the points to check as bits, LANES at a time (a vector compare and a mask move)
+            let mut near = 0u64;
+            for (g, group) in d32[..stride].chunks_exact(LANES).enumerate() {
+                let mut bits = 0u64;
+                for (l, &x) in group.iter().enumerate() {
+                    bits |= u64::from(x <= above) << l;
+                }
+                near |= bits << (g * LANES);
+            }
+            // not the padding (+∞, within an infinite bound)
+            near &= if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
+            let block = &self.pts[start * d..end * d];
+            while near != 0 {
+                let p = near.trailing_zeros() as usize;
+                near &= near - 1;
+                let mut dj = (q[0] - block[p]).abs();
+                for c in 1..d {
+                    dj = fmax(dj, (q[c] - block[c * m + p]).abs());
+                }
+                if dj <= best.bound() {
+                    best.offer(dj, self.ids[start + p] as usize, &skip);
+                }
+            }
+            return;
+        }
         if d < SPLIT_SCAN_FROM {
             self.leaf_distances(q, start, end, dist);
             for (&dj, &j) in dist[..end - start].iter().zip(&self.ids[start..end]) {
@@ -745,6 +788,8 @@ impl CountTree {
     {
         use rayon::prelude::*;
         let leaves = self.leaves();
+        let screen = Screen::new(self);
+        let screen = screen.as_ref();
         let per_leaf: Vec<Vec<f64>> = leaves
             .par_iter()
             .with_min_len(4)
@@ -752,8 +797,8 @@ impl CountTree {
                 macro_rules! dispatch {
                     ($($k:literal)*) => {
                         match self.d {
-                            $($k => self.knn_leaf::<$k, C>(leaf as usize, &new, &skip),)*
-                            _ => self.knn_leaf::<0, C>(leaf as usize, &new, &skip),
+                            $($k => self.knn_leaf::<$k, C>(leaf as usize, &new, &skip, screen),)*
+                            _ => self.knn_leaf::<0, C>(leaf as usize, &new, &skip, screen),
                         }
                     };
                 }
@@ -787,6 +832,7 @@ impl CountTree {
         leaf: usize,
         new: &impl Fn() -> C,
         skip: &impl Fn(usize, usize) -> bool,
+        screen: Option<&Screen>,
     ) -> Vec<C> {
         let d = if K == 0 { self.d } else { K };
         let own = self.nodes[leaf];
@@ -804,7 +850,7 @@ impl CountTree {
         for p in 0..m {
             gather(&mut q, p);
             let row = rows[p] as usize;
-            self.offer_leaf(&q, leaf, &mut best[p], |j| skip(row, j), &mut dist);
+            self.offer_leaf(&q, leaf, &mut best[p], |j| skip(row, j), &mut dist, screen);
         }
         let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
         let mut stack = [(0u32, 0u64); 66];
@@ -838,7 +884,7 @@ impl CountTree {
                     left &= left - 1;
                     gather(&mut q, p);
                     let row = rows[p] as usize;
-                    self.offer_leaf(&q, nk, &mut best[p], |j| skip(row, j), &mut dist);
+                    self.offer_leaf(&q, nk, &mut best[p], |j| skip(row, j), &mut dist, screen);
                 }
             } else {
                 // the child holding the queries' own leaf is walked first (pushed last)
@@ -881,7 +927,7 @@ impl CountTree {
             }
             let node = self.nodes[node_k as usize];
             if node.left == u32::MAX {
-                self.offer_leaf(q, node_k as usize, &mut best, skip, &mut dist);
+                self.offer_leaf(q, node_k as usize, &mut best, skip, &mut dist, None);
             } else {
                 let (l, r) = (node.left, node.right);
                 let (dl, dr) = (

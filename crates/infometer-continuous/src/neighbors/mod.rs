@@ -1138,13 +1138,14 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-        /// The counting tree's counts of every row at once (screened in f32, rescanned in f64
-        /// where f32 cannot tell) against brute force, where f32 cannot tell: each row's
-        /// radius is its exact distance to another row, or that distance moved by one ulp or
-        /// by 2⁻³⁰ of itself, on values of magnitude 1, 10⁶ (far from 0: f32 keeps fewer of
-        /// the digits that differ) and 10³¹ (past the screen's range), strict and not.
+        /// The counting tree's counts of every row at once and its batched k-NN walk (both
+        /// screened in f32, checked in f64 where f32 cannot tell) against brute force, where
+        /// f32 cannot tell: each row's radius is its exact distance to another row, or that
+        /// distance moved by one ulp or by 2⁻³⁰ of itself, on values of magnitude 1, 10⁶ (far
+        /// from 0: f32 keeps fewer of the digits that differ) and 10³¹ (past the screen's
+        /// range), strict and not.
         #[test]
-        fn count_all_equals_brute_force_at_the_radius(
+        fn screened_walks_equal_brute_force_at_the_radius(
             d in 2usize..6,
             vals in proptest::collection::vec(-1.0f64..1.0, 60 * 5..=200 * 5),
             picks in proptest::collection::vec((0usize..1000, 0u8..5), 200),
@@ -1173,6 +1174,13 @@ mod tests {
             for strict in [true, false] {
                 let want: Vec<usize> = (0..n).map(|i| slow.count(i, radii[i], strict)).collect();
                 proptest::prop_assert_eq!(fast.count_all(&radii, strict), want);
+            }
+            // the batched k-NN walk screens its leaves the same way: at 10⁶ most f32
+            // distances cannot be told apart, so the f64 checks decide
+            for k in [1usize, 4] {
+                proptest::prop_assert_eq!(knn_table(&fast, k), knn_table(&slow, k));
+                let kth: Vec<f64> = (0..n).map(|i| slow.knn(i, k)[k - 1].0).collect();
+                proptest::prop_assert_eq!(fast.kth_map(k), kth);
             }
         }
     }
