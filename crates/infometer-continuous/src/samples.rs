@@ -159,25 +159,34 @@ impl Samples {
     /// # Errors
     /// [`ContinuousError::ConstantColumn`] for a zero-variance column.
     pub fn standardized(&self) -> Result<Samples> {
-        let mut out = self.clone();
+        let mut stats = Vec::with_capacity(self.d);
         for j in 0..self.d {
             let (mean, sd) = self.column_mean_sd(j);
             if sd.is_nan() || sd <= 0.0 || !sd.is_finite() {
                 return Err(ContinuousError::ConstantColumn { col: j });
             }
-            for i in 0..self.n {
-                out.data[i * self.d + j] = (self.data[i * self.d + j] - mean) / sd;
-            }
+            stats.push((mean, sd));
         }
-        Ok(out)
+        // one pass down the rows, each value as (value − mean) / sd of its column
+        let data = self
+            .data
+            .chunks_exact(self.d.max(1))
+            .flat_map(|row| row.iter().zip(&stats).map(|(&v, &(mean, sd))| (v - mean) / sd))
+            .collect();
+        Ok(Samples {
+            n: self.n,
+            d: self.d,
+            data,
+        })
     }
 
     /// Mean and sample standard deviation (N − 1; 0 for one row) of column j.
     pub(crate) fn column_mean_sd(&self, j: usize) -> (f64, f64) {
-        let col = self.column(j);
-        let mean = col.iter().sum::<f64>() / self.n as f64;
+        // down the column in place, in row order (the sums are those of a copied column)
+        let col = || self.data.iter().skip(j).step_by(self.d);
+        let mean = col().sum::<f64>() / self.n as f64;
         let var = if self.n > 1 {
-            col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
+            col().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
         } else {
             0.0
         };
