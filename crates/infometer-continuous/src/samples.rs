@@ -171,7 +171,11 @@ impl Samples {
         let data = self
             .data
             .chunks_exact(self.d.max(1))
-            .flat_map(|row| row.iter().zip(&stats).map(|(&v, &(mean, sd))| (v - mean) / sd))
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&stats)
+                    .map(|(&v, &(mean, sd))| (v - mean) / sd)
+            })
             .collect();
         Ok(Samples {
             n: self.n,

@@ -110,14 +110,22 @@ struct CountNode {
     right: u32,
 }
 
-/// Nodes in the tree over n points: the shape depends on n alone (halves until a leaf), so
+/// Nodes in the tree over n points: the shape depends on n alone ([`split_at`]), so
 /// every subtree's place in the preorder arrays is known before it is built.
 fn node_count(n: usize) -> usize {
     if n > LEAF {
-        1 + node_count(n / 2) + node_count(n - n / 2)
+        1 + node_count(split_at(n)) + node_count(n - split_at(n))
     } else {
         1
     }
+}
+
+/// Where a node of n > LEAF points splits: a whole number of full leaves' worth on the left
+/// (in proportion), so the leaves hold close to LEAF points rather than anywhere from half of
+/// it (measured: 4% faster KSG at 10⁵ points in 4+4 dimensions, the same at 10⁴).
+fn split_at(n: usize) -> usize {
+    let leaves = n.div_ceil(LEAF);
+    (leaves / 2) * n / leaves
 }
 
 /// Subtrees at least this large build their two halves in parallel.
@@ -135,9 +143,9 @@ struct Subtree<'a> {
 }
 
 impl Subtree<'_> {
-    /// Fills the subtree: its box, then either its two halves (split at the median of its
-    /// widest axis, the left half first in preorder) or, for a leaf, its points column by
-    /// column, so a leaf scan runs down contiguous columns.
+    /// Fills the subtree: its box, then either its two parts (split on its widest axis at
+    /// the [`split_at`]-th value, the left part first in preorder) or, for a leaf, its points
+    /// column by column, so a leaf scan runs down contiguous columns.
     fn build(self, s: &Samples, keys: &mut Vec<(f64, u32)>) {
         let d = s.dim();
         let len = self.idx.len();
@@ -169,7 +177,7 @@ impl Subtree<'_> {
         let axis = (0..d)
             .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])))
             .unwrap_or(0);
-        let mid = len / 2;
+        let mid = split_at(len);
         // the axis values beside their rows, so the selection reads one contiguous array
         keys.clear();
         keys.extend(self.idx.iter().map(|&i| (s.row(i as usize)[axis], i)));
