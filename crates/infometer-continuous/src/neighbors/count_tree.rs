@@ -220,12 +220,13 @@ impl Subtree<'_> {
     }
 }
 
-/// The tree's points rounded to f32, to screen the leaf scans of [`CountTree::count_all`] and
-/// of the batched k-NN walk ([`CountTree::per_leaf`]) at twice the lanes. A point whose f32
-/// distance is below a radius by more than rounding could move it is inside, one above it by
-/// more is outside. A count rescans in f64 a leaf with any point in between; the k-NN walk
-/// takes in f64 every point not outside its current bound. Both therefore equal the f64
-/// scans, bit for bit.
+/// The tree's points and boxes rounded to f32, to screen the box tests and leaf scans of
+/// [`CountTree::count_all`] and the leaf scans of the batched k-NN walk
+/// ([`CountTree::per_leaf`]) at twice the lanes. A point whose f32 distance is below a radius
+/// by more than rounding could move it is inside, one above it by more is outside. A count
+/// rescans in f64 a leaf with any point in between, and takes a box as wholly inside or
+/// outside only where f32 is sure (else it walks into it); the k-NN walk takes in f64 every
+/// point not outside its current bound. Both therefore equal the f64 walks, bit for bit.
 ///
 /// The slack. Let M be the largest |coordinate| and u = 2⁻²⁴. Rounding a coordinate to f32
 /// moves it by at most u·M + 2⁻¹⁵⁰ (the last term below f32's normal range). The f32
@@ -233,11 +234,15 @@ impl Subtree<'_> {
 /// difference before its own rounding, which adds at most u·2M(1 + u) + 2⁻¹⁵⁰; the f64
 /// difference the exact scan takes is within 2⁻⁵³·2M of it. So each axis's |difference|,
 /// and their maximum, differ between the f32 and the f64 scan by less than 4.02·u·M +
-/// 2⁻¹⁴⁷. `slack` is 8.2·u·M + 2⁻¹⁴⁰, twice that. Coordinates beyond 10³⁰ get no screen
-/// (f32 would overflow).
+/// 2⁻¹⁴⁷; a box test takes differences of the same kind (a box's bounds are its points'
+/// coordinates), so the same holds for it. `slack` is 8.2·u·M + 2⁻¹⁴⁰, twice that.
+/// Coordinates beyond 10³⁰ get no screen (f32 would overflow).
 struct Screen {
     /// each leaf's points column by column, each column padded with +∞ to a multiple of LANES
     pts: Vec<f32>,
+    /// every node's box in f32 (d lower bounds, then d upper; the bounds are points'
+    /// coordinates, so the slack covers them as it covers the points)
+    bounds: Vec<f32>,
     /// where each node's columns start in `pts` (leaves only)
     at: Vec<usize>,
     slack: f64,
@@ -267,9 +272,37 @@ impl Screen {
         }
         Some(Screen {
             pts,
+            bounds: t.bounds.iter().map(|&v| v as f32).collect(),
             at,
             slack: 8.2 * m * f64::from(f32::EPSILON) / 2.0 + 2f64.powi(-140),
         })
+    }
+
+    /// Node k's box against a query `q` (f32, its `d` coordinates) and the thresholds of one
+    /// radius ([`Screen::thresholds`]): (every point of the box outside the radius, every
+    /// point inside it), each true only where f32 is sure; where it is not, the walk goes on
+    /// into the box, which changes no count and no neighbour, only the work.
+    #[inline(always)]
+    fn box_test<const K: usize>(
+        &self,
+        d: usize,
+        k: usize,
+        q: &[f32],
+        below: f32,
+        above: f32,
+    ) -> (bool, bool) {
+        let d = if K == 0 { d } else { K };
+        let b = &self.bounds[2 * d * k..2 * d * (k + 1)];
+        let (lo, hi) = (&b[..d], &b[d..]);
+        let (mut outside, mut all_in) = (false, true);
+        for c in 0..d {
+            // the query's distance beyond the box's slab on this axis, and to its far side
+            let gap = f32_max(lo[c] - q[c], q[c] - hi[c]);
+            let far = f32_max(hi[c] - q[c], q[c] - lo[c]);
+            outside |= gap > above;
+            all_in &= far < below;
+        }
+        (outside, all_in & !outside)
     }
 
     /// Leaf `k` of `len` points in `d` dimensions: its columns, and their stride.
@@ -296,6 +329,12 @@ impl Screen {
             (hi + hi.abs() * OUT + tiny) as f32,
         )
     }
+}
+
+/// `f32::max` for values that are never NaN: one max instruction.
+#[inline(always)]
+fn f32_max(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
 }
 
 /// The screen pads each leaf's columns to a multiple of this many points (with +∞), so its
@@ -459,8 +498,10 @@ impl CountTree {
     /// strict or not; the point itself included, as in [`CountTree::count`]. Returned by row.
     ///
     /// The points of a leaf walk the tree together: a node is read once for all of them, and
-    /// only the queries its box cuts go on to its children. Each query's tests are exactly those of
-    /// [`CountTree::count`], so the counts are equal to it, bit for bit.
+    /// only the queries its box cuts go on to its children. Box tests and leaf scans go
+    /// through the f32 [`Screen`] where the coordinates allow: a box counts as outside or
+    /// inside only where f32 is sure (else the walk goes into it), and a leaf is rescanned in
+    /// f64 where f32 cannot tell, so the counts equal [`CountTree::count`]'s, bit for bit.
     pub(super) fn count_all(&self, radius: &[f64], strict: bool) -> Vec<usize> {
         use rayon::prelude::*;
         let leaves = self.leaves();
@@ -514,11 +555,21 @@ impl CountTree {
             *rb = radius[row as usize];
         }
         let mut screened = [(0.0f32, 0.0f32); LEAF];
+        // the queries' f32 coordinates, row by row
+        let mut q32 = [0.0f32; LEAF * 16];
         if let Some(screen) = screen {
             for (t, &rp) in screened.iter_mut().zip(&r[..m]) {
                 *t = screen.thresholds(rp);
             }
+            if d <= 16 {
+                for (c, col) in cols.chunks_exact(m).enumerate() {
+                    for (p, &v) in col.iter().enumerate() {
+                        q32[p * d + c] = v as f32;
+                    }
+                }
+            }
         }
+        let screen_boxes = screen.filter(|_| d <= 16);
         let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
         let mut q = vec![0.0f64; d];
         let mut dist = [0.0f64; LEAF];
@@ -532,16 +583,28 @@ impl CountTree {
             let node = self.nodes[k as usize];
             let b = &self.bounds[2 * d * k as usize..2 * d * (k as usize + 1)];
             let (lo, hi) = (&b[..d], &b[d..]);
-            // each query still active against the box, the tests of `walk_in` (a pass down the
-            // leaf's columns for all of them measured slower: most nodes have few active)
+            // each query still active against the box: the screen's f32 test, or the tests of
+            // `walk_in` (a pass down the leaf's columns for all of them measured slower: most
+            // nodes have few active)
             let (mut out_mask, mut in_mask) = (0u64, 0u64);
             let mut left = active;
             while left != 0 {
                 let p = left.trailing_zeros() as usize;
                 left &= left - 1;
-                let (outside, all_in) = box_test::<STRICT>(lo, hi, r[p], |c| cols[c * m + p]);
+                let (outside, all_in) = match screen_boxes {
+                    Some(screen) => {
+                        let (below, above) = screened[p];
+                        let q = &q32[p * d..(p + 1) * d];
+                        screen.box_test::<K>(d, k as usize, q, below, above)
+                    }
+                    None => {
+                        let (outside, all_in) =
+                            box_test::<STRICT>(lo, hi, r[p], |c| cols[c * m + p]);
+                        (outside, all_in & !outside)
+                    }
+                };
                 out_mask |= u64::from(outside) << p;
-                in_mask |= u64::from(all_in & !outside) << p;
+                in_mask |= u64::from(all_in) << p;
             }
             let size = (node.end - node.start) as usize;
             let mut whole = active & in_mask;
