@@ -168,15 +168,12 @@ impl Samples {
             stats.push((mean, sd));
         }
         // one pass down the rows, each value as (value − mean) / sd of its column
-        let data = self
-            .data
-            .chunks_exact(self.d.max(1))
-            .flat_map(|row| {
-                row.iter()
-                    .zip(&stats)
-                    .map(|(&v, &(mean, sd))| (v - mean) / sd)
-            })
-            .collect();
+        let mut data = self.data.clone();
+        for row in data.chunks_exact_mut(self.d.max(1)) {
+            for (v, &(mean, sd)) in row.iter_mut().zip(&stats) {
+                *v = (*v - mean) / sd;
+            }
+        }
         Ok(Samples {
             n: self.n,
             d: self.d,
@@ -186,11 +183,10 @@ impl Samples {
 
     /// Mean and sample standard deviation (N − 1; 0 for one row) of column j.
     pub(crate) fn column_mean_sd(&self, j: usize) -> (f64, f64) {
-        // down the column in place, in row order (the sums are those of a copied column)
-        let col = || self.data.iter().skip(j).step_by(self.d);
-        let mean = col().sum::<f64>() / self.n as f64;
+        let col = self.column(j);
+        let mean = col.iter().sum::<f64>() / self.n as f64;
         let var = if self.n > 1 {
-            col().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
+            col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
         } else {
             0.0
         };
