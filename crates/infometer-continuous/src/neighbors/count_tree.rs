@@ -562,7 +562,7 @@ impl CountTree {
                 *t = screen.thresholds(rp);
             }
             if d <= 16 {
-                for (c, col) in cols.chunks_exact(m).enumerate() {
+                for (c, col) in cols.chunks_exact(m.max(1)).enumerate() {
                     for (p, &v) in col.iter().enumerate() {
                         q32[p * d + c] = v as f32;
                     }

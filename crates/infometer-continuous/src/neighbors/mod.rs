@@ -891,7 +891,8 @@ mod tests {
 
     /// Every count and neighbour list of the fast index equals brute force: tie-heavy integer grids where radii
     /// fall exactly on distances, strict and not, with and without a Theiler window, in 1, 2, 3,
-    /// 7 and 18 dimensions (the last has no kiddo tree; from 6 on, leaf scans take two stages).
+    /// 7 and 18 dimensions (the last has no kiddo tree and no f32 screen of box tests; from 6
+    /// on, a single query scans its leaves in two stages).
     #[test]
     fn counts_and_neighbours_equal_brute_force_on_ties() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
