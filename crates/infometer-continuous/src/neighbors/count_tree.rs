@@ -114,7 +114,8 @@ struct CountNode {
 /// every subtree's place in the preorder arrays is known before it is built.
 fn node_count(n: usize) -> usize {
     if n > LEAF {
-        1 + node_count(split_at(n)) + node_count(n - split_at(n))
+        let left = split_at(n);
+        1 + node_count(left) + node_count(n - left)
     } else {
         1
     }
@@ -331,11 +332,29 @@ impl Screen {
     }
 }
 
+/// max(from, max over columns c of |q_c − x_c|) for point p of a leaf's m column-major points
+/// (`block`): one point's exact distance, or the rest of it after a first stage.
+#[inline(always)]
+fn column_distance(
+    q: &[f64],
+    block: &[f64],
+    m: usize,
+    p: usize,
+    columns: std::ops::Range<usize>,
+    from: f64,
+) -> f64 {
+    columns.fold(from, |dj, c| fmax(dj, (q[c] - block[c * m + p]).abs()))
+}
+
 /// `f32::max` for values that are never NaN: one max instruction.
 #[inline(always)]
 fn f32_max(a: f32, b: f32) -> f32 {
     if b > a { b } else { a }
 }
+
+/// Up to this many dimensions, the counts' box tests go through the screen (the queries' f32
+/// rows are a fixed array); beyond, they stay in f64.
+const SCREEN_BOX_DIMS: usize = 16;
 
 /// The screen pads each leaf's columns to a multiple of this many points (with +∞), so its
 /// scans have no scalar tail.
@@ -555,21 +574,21 @@ impl CountTree {
             *rb = radius[row as usize];
         }
         let mut screened = [(0.0f32, 0.0f32); LEAF];
-        // the queries' f32 coordinates, row by row
-        let mut q32 = [0.0f32; LEAF * 16];
         if let Some(screen) = screen {
             for (t, &rp) in screened.iter_mut().zip(&r[..m]) {
                 *t = screen.thresholds(rp);
             }
-            if d <= 16 {
-                for (c, col) in cols.chunks_exact(m.max(1)).enumerate() {
-                    for (p, &v) in col.iter().enumerate() {
-                        q32[p * d + c] = v as f32;
-                    }
+        }
+        // the screen's box tests take the queries' f32 coordinates, row by row
+        let screen_boxes = screen.filter(|_| d <= SCREEN_BOX_DIMS);
+        let mut q32 = [0.0f32; LEAF * SCREEN_BOX_DIMS];
+        if screen_boxes.is_some() {
+            for (c, col) in cols.chunks_exact(m.max(1)).enumerate() {
+                for (p, &v) in col.iter().enumerate() {
+                    q32[p * d + c] = v as f32;
                 }
             }
         }
-        let screen_boxes = screen.filter(|_| d <= 16);
         let all: u64 = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
         let mut q = vec![0.0f64; d];
         let mut dist = [0.0f64; LEAF];
@@ -740,10 +759,7 @@ impl CountTree {
             while near != 0 {
                 let p = near.trailing_zeros() as usize;
                 near &= near - 1;
-                let mut dj = (q[0] - block[p]).abs();
-                for c in 1..d {
-                    dj = fmax(dj, (q[c] - block[c * m + p]).abs());
-                }
+                let dj = column_distance(q, block, m, p, 0..d, 0.0);
                 if dj <= best.bound() {
                     best.offer(dj, self.ids[start + p] as usize, &skip);
                 }
@@ -776,10 +792,7 @@ impl CountTree {
         }
         for &p in &near[..count] {
             let p = p as usize;
-            let mut dj = dist[p];
-            for c in h..d {
-                dj = fmax(dj, (q[c] - block[c * m + p]).abs());
-            }
+            let dj = column_distance(q, block, m, p, h..d, dist[p]);
             if dj <= best.bound() {
                 best.offer(dj, self.ids[start + p] as usize, &skip);
             }
