@@ -182,15 +182,23 @@ impl Samples {
     }
 
     /// Mean and sample standard deviation (N − 1; 0 for one row) of column j.
+    ///
+    /// Where the squares overflow (values beyond about 10¹⁵⁴) or vanish below f64's range
+    /// (values below about 10⁻¹⁵⁴), the sd would come out infinite or 0 for a column that is
+    /// neither: the same sums are then taken on the column divided by its largest |value|,
+    /// and scaled back. Every other column keeps the plain sums, bit for bit.
     pub(crate) fn column_mean_sd(&self, j: usize) -> (f64, f64) {
         let col = self.column(j);
-        let mean = col.iter().sum::<f64>() / self.n as f64;
-        let var = if self.n > 1 {
-            col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (self.n - 1) as f64
-        } else {
-            0.0
-        };
-        (mean, var.sqrt())
+        let (mean, sd) = mean_sd(&col, 1.0);
+        if sd.is_finite() && sd > 0.0 {
+            return (mean, sd);
+        }
+        let scale = col.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if !(scale.is_finite() && scale > 0.0) {
+            return (mean, sd);
+        }
+        let (mean, sd) = mean_sd(&col, scale);
+        (mean * scale, sd * scale)
     }
 
     /// Adds N(0, sd²) noise to every value from a ChaCha8 generator seeded with `seed`.
@@ -210,6 +218,18 @@ impl Samples {
             }
         }
     }
+}
+
+/// Mean and sample standard deviation (N − 1; 0 for one value) of `col / scale`.
+fn mean_sd(col: &[f64], scale: f64) -> (f64, f64) {
+    let n = col.len();
+    let mean = col.iter().map(|v| v / scale).sum::<f64>() / n as f64;
+    let var = if n > 1 {
+        col.iter().map(|v| (v / scale - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
 }
 
 pub(crate) fn check_same_n(a: &Samples, b: &Samples) -> Result<()> {

@@ -118,6 +118,36 @@ fn typed_errors() {
     );
 }
 
+/// Columns whose squares overflow (10²⁰⁰) or vanish below f64's range (10⁻²⁰⁰, 10⁻³⁰⁰) are not
+/// constant: they standardise to the values of the same column at magnitude 1, to rounding, and
+/// KSG on them agrees with KSG at magnitude 1; a column that is constant still is refused.
+#[test]
+fn extreme_magnitudes_standardise_as_at_magnitude_one() {
+    let (x, y) = gauss(400, 2, 0.6, 3);
+    let scaled = |s: &Samples, by: f64| {
+        Samples::new(400, 2, s.as_slice().iter().map(|v| v * by).collect()).unwrap()
+    };
+    let base = x.standardized().unwrap();
+    let cfg = KsgConfig::default();
+    let mi = ksg_mi(&x, &y, &cfg).unwrap();
+    for by in [1e200, 1e-200, 1e-300] {
+        let s = scaled(&x, by).standardized().unwrap();
+        for (a, b) in s.as_slice().iter().zip(base.as_slice()) {
+            assert!((a - b).abs() < 1e-12, "scale {by}: {a} against {b}");
+        }
+        let at_scale = ksg_mi(&scaled(&x, by), &scaled(&y, by), &cfg).unwrap();
+        assert!(
+            (at_scale - mi).abs() < 1e-3,
+            "scale {by}: {at_scale} against {mi}"
+        );
+    }
+    let constant = Samples::new(3, 1, vec![1e200; 3]).unwrap();
+    assert!(matches!(
+        constant.standardized(),
+        Err(ContinuousError::ConstantColumn { col: 0 })
+    ));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
