@@ -2,6 +2,7 @@
 
 #![warn(missing_docs)]
 
+pub mod heap;
 pub mod logits;
 pub mod mi_cmd;
 pub mod npy;

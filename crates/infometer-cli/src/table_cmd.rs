@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use infometer_core::{Base, JointTable, TableEstimator};
 use serde_json::json;
 
-/// Arguments of `infometer table`.
+/// Entropies and mutual information of a joint table of counts.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TableArgs {
     /// CSV of counts or probabilities: one line per X value, one column per Y value

@@ -14,7 +14,8 @@ use crate::npy;
 use crate::staged::{check_out_dir, write_out_dir};
 use crate::tensor_file::{Floats, TensorFile};
 
-/// Arguments of `infometer uncertainty`.
+/// Total, aleatoric and epistemic (mutual information) uncertainty of an ensemble or
+/// MC-dropout samples, per token and averaged.
 #[derive(Debug, Clone, clap::Args)]
 pub struct UncertaintyArgs {
     /// Logits of each member (`.npy` or `FILE.safetensors:TENSOR`, vocabulary last), all of

@@ -12,7 +12,8 @@ use super::report::{num, num_or_null};
 use super::shards::open_shards;
 use super::{LogitsArgs, read_bytes};
 
-/// Arguments of `infometer compare`.
+/// Two models on the same labelled tokens: Δ NLL, perplexity ratio, Δ ECE, Δ Brier with
+/// document-level intervals, the delta method and a paired sign-flip test.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CompareArgs {
     /// Logits of model A (`.npy` or `FILE.safetensors:TENSOR`); several files are shards.

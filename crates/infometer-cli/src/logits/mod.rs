@@ -25,7 +25,7 @@ pub(crate) use shards::read_mask;
 pub use shards::shift;
 use shards::{Shard, open_shards, out_shape, seq_len};
 
-/// Arguments of `infometer logits`.
+/// Per-token entropy, NLL, perplexity, calibration, KL and JS of logits tensors.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LogitsArgs {
     /// Logits: `.npy` (f16/f32/f64, C order, vocabulary last) or `FILE.safetensors:TENSOR`;

@@ -187,7 +187,7 @@ impl LogitsState {
     }
 }
 
-/// Arguments of `infometer merge`.
+/// Combines state files of `logits --state` (shards, batches, workers) into one report.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MergeArgs {
     /// State files written by `infometer logits --state`, in any order.

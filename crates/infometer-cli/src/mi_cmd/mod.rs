@@ -52,7 +52,7 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
-/// Arguments of `infometer mi`.
+/// Mutual information (or conditional MI with --z) between columns of a sample file.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MiArgs {
     #[command(flatten)]
@@ -109,7 +109,7 @@ pub struct NeuralArgs {
     pub quiet: bool,
 }
 
-/// Arguments of `infometer te`.
+/// Transfer entropy from a source column to a target column.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TeArgs {
     #[command(flatten)]
@@ -161,7 +161,7 @@ pub struct TeArgs {
     pub local_block: Option<usize>,
 }
 
-/// Arguments of `infometer entropy`.
+/// Differential entropy (Kozachenko–Leonenko) of columns.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EntropyArgs {
     #[command(flatten)]
@@ -175,7 +175,7 @@ pub struct EntropyArgs {
     pub estimator: String,
 }
 
-/// Arguments of `infometer multi-info`.
+/// Multi-information (total correlation) of several columns.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MultiInfoArgs {
     #[command(flatten)]
