@@ -288,10 +288,11 @@ impl Grid2 {
             }
             self.ring(cx, cy, r, |a, b| {
                 let (xs, ys, ids) = (&self.xs[a..b], &self.ys[a..b], &self.ids[a..b]);
-                for ((&x, &y), &j) in xs.iter().zip(ys).zip(ids) {
-                    let d = fmax((q[0] - x).abs(), (q[1] - y).abs());
-                    best.offer(d, j as usize, &skip);
-                }
+                let run =
+                    xs.iter().zip(ys).zip(ids).map(|((&x, &y), &j)| {
+                        (fmax((q[0] - x).abs(), (q[1] - y).abs()), j as usize)
+                    });
+                best.offer_run(run, &skip);
             });
         }
     }

@@ -185,6 +185,13 @@ pub(crate) trait Collect {
     fn bound(&self) -> f64;
     /// Offers row j at distance d; rows for which `skip` holds never enter.
     fn offer(&mut self, d: f64, j: usize, skip: impl Fn(usize) -> bool);
+    /// Offers every (distance, row) of `run` in turn, as [`Collect::offer`] would one by one.
+    #[inline(always)]
+    fn offer_run(&mut self, run: impl Iterator<Item = (f64, usize)>, skip: impl Fn(usize) -> bool) {
+        for (d, j) in run {
+            self.offer(d, j, &skip);
+        }
+    }
 }
 
 impl Collect for Nearest {
@@ -237,6 +244,20 @@ impl<const CAP: usize> Collect for KthDistance<CAP> {
             self.d[i] = fmin(self.d[i], fmax(d, self.d[i - 1]));
         }
         self.d[0] = fmin(self.d[0], d);
+    }
+    /// The run goes through a copy of the slots held in locals, written back at its end:
+    /// offered one by one through `&mut self` from a search's closure, they went to memory
+    /// and back at every point, a chain of store-to-load waits.
+    #[inline(always)]
+    fn offer_run(&mut self, run: impl Iterator<Item = (f64, usize)>, skip: impl Fn(usize) -> bool) {
+        let mut here = KthDistance {
+            k: self.k,
+            d: self.d,
+        };
+        for (d, j) in run {
+            here.offer(d, j, &skip);
+        }
+        self.d = here.d;
     }
 }
 
