@@ -318,7 +318,8 @@ fn read_npy_f8(path: &str) -> std::io::Result<Option<(Vec<usize>, Vec<f64>)>> {
     const HEAD: u64 = 4096;
     let mut f = std::fs::File::open(path)?;
     let len = f.metadata()?.len();
-    let mut head = Vec::new();
+    // room for all of it up front, so it is one read, not a doubling series of them
+    let mut head = Vec::with_capacity(HEAD as usize);
     (&mut f).take(HEAD).read_to_end(&mut head)?;
     let Ok(h) = npy::parse_npy_header(&head) else {
         return Ok(None);

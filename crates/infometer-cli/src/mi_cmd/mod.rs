@@ -375,6 +375,9 @@ pub fn run_mi(a: &MiArgs) -> Result<Value> {
         }
         None => None,
     };
+    // the table is copied into the variables: freed now, its memory serves the estimator's
+    // buffers instead of fresh pages
+    drop(t);
     let mut refs = vec![&x, &y];
     refs.extend(z.as_ref());
     let ctx = Ctx {
@@ -500,6 +503,9 @@ pub fn run_te(a: &TeArgs) -> Result<Value> {
     };
     let s_samples = samples(&t, &[sc], &c.input)?;
     let t_samples = samples(&t, &[tc], &c.input)?;
+    // the table is copied into the variables: freed now, its memory serves the estimator's
+    // buffers instead of fresh pages
+    drop(t);
     let ctx = Ctx {
         vars: vec![("--source", vec![sn]), ("--target", vec![tn])],
         constant: first_constant(&[&s_samples, &t_samples]),
@@ -622,6 +628,9 @@ pub fn run_entropy(a: &EntropyArgs) -> Result<Value> {
     let t = load(c)?;
     let (cols, names) = columns(&t, &a.cols, "--cols")?;
     let x = samples(&t, &cols, &c.input)?;
+    // the table is copied into the variables: freed now, its memory serves the estimator's
+    // buffers instead of fresh pages
+    drop(t);
     let k = c.k.unwrap_or(4);
     let h = ic::kl_entropy(&x, k, metric).map_err(|e| {
         let ctx = Ctx {
@@ -651,6 +660,9 @@ pub fn run_multi_info(a: &MultiInfoArgs) -> Result<Value> {
         .iter()
         .map(|&j| samples(&t, &[j], &c.input))
         .collect::<Result<_>>()?;
+    // the table is copied into the variables: freed now, its memory serves the estimator's
+    // buffers instead of fresh pages
+    drop(t);
     let refs: Vec<&Samples> = vars.iter().collect();
     let ctx = Ctx {
         vars: vec![("--cols", names)],
