@@ -3,12 +3,19 @@
 figures from a `mi_bench.py` JSON, prints the markdown table of docs/benchmarks.md.
 
 Usage:
-  python3 benches/peers/ksg_processes.py --infometer target/release/infometer \
+  python3 benches/peers/ksg_processes.py --infometer target/dist/infometer \
       --infomeasure-single benches/peers/infomeasure/target/release/infomeasure-peer \
       --infomeasure-parallel /path/to/infomeasure-peer-built-with-parallel \
       --data-dir /tmp/peers-data --python-json peers.json --reps 3
 
 The runs of the tools alternate case by case, so a slow spell of the machine hits them alike.
+
+`--infometer` is the binary users get from `cargo xtask dist` (static on Linux with glibc).
+With `--infometer-dynamic` (the plain `cargo build --release` binary) and
+`--infomeasure-parallel-static` (the peer built the same static way: `RUSTFLAGS="-C
+target-feature=+crt-static" cargo build --release --features parallel --target <host>`), a
+second table compares the two tools linked alike, dynamic against dynamic and static
+against static, so the link mode's share of a ratio can be read off.
 """
 
 import argparse
@@ -34,6 +41,8 @@ def main():
     ap.add_argument("--infomeasure-parallel")
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--python-json", help="mi_bench.py output, for the Python columns")
+    ap.add_argument("--infometer-dynamic", help="the plain release build, for the second table")
+    ap.add_argument("--infomeasure-parallel-static", help="the peer linked statically")
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
 
@@ -52,13 +61,18 @@ def main():
           "| infometer, 1 thread | infometer, 2 threads | vs fastest Python peer "
           "| vs infomeasure `parallel` |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    alike = []
     for n, d in CASES:
         path = os.path.join(a.data_dir, f"gauss_d{2 * d}_n{n}.npy")
         x = "0" if d == 1 else f"0-{d - 1}"
         y = str(d) if d == 1 else f"{d}-{2 * d - 1}"
         ours = [a.infometer, "mi", "--input", path, "--x", x, "--y", y, "--k", "3", "--json"]
         tools = {"ours1": (ours, env(1)), "ours2": (ours, env(2))}
-        for key, exe in (("im1", a.infomeasure_single), ("impar", a.infomeasure_parallel)):
+        if a.infometer_dynamic:
+            dyn = [a.infometer_dynamic] + ours[1:]
+            tools["oursdyn"] = (dyn, env(2))
+        for key, exe in (("im1", a.infomeasure_single), ("impar", a.infomeasure_parallel),
+                         ("imparstatic", a.infomeasure_parallel_static)):
             if exe:
                 tools[key] = ([exe, path, str(d), str(d)], None)
         times = {k: [] for k in tools}
@@ -77,6 +91,21 @@ def main():
         print(f"| {n:.0e} | {d}+{d} | {cell(sk)} | {cell(npeet)} | {cell(med.get('im1'))} "
               f"| {cell(med.get('impar'))} | {cell(med['ours1'])} | {cell(med['ours2'])} "
               f"| {ratio_py} | {ratio_im} |".replace("e+0", "e"), flush=True)
+        if "oursdyn" in med and "imparstatic" in med:
+            alike.append((n, d, med))
+    if alike:
+        print()
+        print("| N | dims | infometer dynamic, 2 threads | infomeasure `parallel`, dynamic "
+              "| dynamic against dynamic | infometer static, 2 threads "
+              "| infomeasure `parallel`, static | static against static |")
+        print("|---|---|---|---|---|---|---|---|")
+        for n, d, med in alike:
+            def c(v):
+                return f"{v:.4f} s" if v < 0.1 else f"{v:.3f} s"
+            print(f"| {n:.0e} | {d}+{d} | {c(med['oursdyn'])} | {c(med['impar'])} "
+                  f"| {med['impar'] / med['oursdyn']:.2f}× | {c(med['ours2'])} "
+                  f"| {c(med['imparstatic'])} | {med['imparstatic'] / med['ours2']:.2f}× |"
+                  .replace("e+0", "e"), flush=True)
 
 
 if __name__ == "__main__":
