@@ -278,23 +278,41 @@ impl Grid2 {
         skip: impl Fn(usize) -> bool,
     ) {
         let q = [q[0], q[1]];
-        for r in 0..self.g {
-            if r > 0 {
-                let lb = self.beyond(q, cx, cy, r);
-                // ties at the k-th distance may still enter with a smaller row
-                if lb > best.bound() {
-                    break;
-                }
-            }
-            self.ring(cx, cy, r, |a, b| {
-                let (xs, ys, ids) = (&self.xs[a..b], &self.ys[a..b], &self.ids[a..b]);
-                let run =
-                    xs.iter().zip(ys).zip(ids).map(|((&x, &y), &j)| {
-                        (fmax((q[0] - x).abs(), (q[1] - y).abs()), j as usize)
-                    });
-                best.offer_run(run, &skip);
-            });
+        // rings 0 and 1 at once, as the 3 × 3 block's three rows of cells (a row is one run):
+        // the query's own cell (about two points) almost never holds k of them, so ring 1 is
+        // searched anyway, and offering its points unconditionally only adds candidates
+        let (x0, x1) = (cx.saturating_sub(1), (cx + 1).min(self.g - 1));
+        for y in cy.saturating_sub(1)..=(cy + 1).min(self.g - 1) {
+            let run = (self.start[y * self.g + x0], self.start[y * self.g + x1 + 1]);
+            self.offer_positions(q, run.0 as usize, run.1 as usize, best, &skip);
         }
+        for r in 2..self.g {
+            let lb = self.beyond(q, cx, cy, r);
+            // ties at the k-th distance may still enter with a smaller row
+            if lb > best.bound() {
+                break;
+            }
+            self.ring(cx, cy, r, |a, b| self.offer_positions(q, a, b, best, &skip));
+        }
+    }
+
+    /// Offers `best` the stored points at positions a..b, at their distances from q.
+    #[inline(always)]
+    fn offer_positions(
+        &self,
+        q: [f64; 2],
+        a: usize,
+        b: usize,
+        best: &mut impl Collect,
+        skip: impl Fn(usize) -> bool,
+    ) {
+        let (xs, ys, ids) = (&self.xs[a..b], &self.ys[a..b], &self.ids[a..b]);
+        let run = xs
+            .iter()
+            .zip(ys)
+            .zip(ids)
+            .map(|((&x, &y), &j)| (fmax((q[0] - x).abs(), (q[1] - y).abs()), j as usize));
+        best.offer_run(run, skip);
     }
 
     /// Rows with max-norm distance < r (strict) or ≤ r from q, in cell order.
